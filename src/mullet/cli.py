@@ -1,0 +1,110 @@
+"""The ``mullet`` command line. It only parses arguments, calls pipelines and renders results."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+
+from mullet._output import OutputFormat, emit_frame, emit_records
+from mullet.errors import MulletError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="mullet",
+    help="Economics of hybrid AI/HPC + Bitcoin-mining sites: hashprice, dispatch, planning, grid impact.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+network_app = typer.Typer(help="Bitcoin network history: price, difficulty, hashrate, fees, hashprice.", no_args_is_help=True)
+app.add_typer(network_app, name="network")
+
+console = Console(width=None if sys.stdout.isatty() else 200)
+err_console = Console(stderr=True, soft_wrap=True)
+
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Write a chart: FILE.png (static) or FILE.html (interactive).")]
+EfficiencyOpt = Annotated[float, typer.Option("--efficiency-j-per-th", help="Fleet efficiency for mining value per MWh [J/TH].", min=0.001)]
+
+_HISTORY_COLUMNS = {
+    "price_usd": "price_usd",
+    "difficulty": "difficulty_t",
+    "hashrate_ths": "hashrate_ehs",
+    "fee_share_fraction": "fee_share_fraction",
+    "hashprice_subsidy_usd_per_ph_day": "hp_subsidy_usd_per_ph_day",
+    "hashprice_fees_usd_per_ph_day": "hp_fees_usd_per_ph_day",
+    "hashprice_usd_per_ph_day": "hashprice_usd_per_ph_day",
+    "mining_value_usd_per_mwh": "mining_value_usd_per_mwh",
+}
+
+
+@network_app.command("history")
+def network_history_cmd(
+    start: Annotated[str | None, typer.Option("--from", help="First UTC day, e.g. 2024-04-01.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last UTC day (inclusive).")] = None,
+    freq: Annotated[str, typer.Option("--freq", help="Aggregation: day, week (Monday start) or month.")] = "day",
+    efficiency_j_per_th: EfficiencyOpt = 17.5,
+    fmt: FormatOpt = OutputFormat.table,
+    plot: PlotOpt = None,
+) -> None:
+    """Price, difficulty, hashrate, fee share, hashprice [USD/PH/day] and mining value [USD/MWh]."""
+    from mullet.network.history import network_history
+    from mullet.plot import check_plot_path, plot_network_history
+
+    if plot is not None:
+        check_plot_path(plot)
+    hist = network_history(start, end, freq, efficiency_j_per_th)  # type: ignore[arg-type]
+    if fmt is OutputFormat.table:
+        view = hist[list(_HISTORY_COLUMNS)].rename(columns=_HISTORY_COLUMNS)
+        view["difficulty_t"] = view["difficulty_t"] / 1e12
+        view["hashrate_ehs"] = view["hashrate_ehs"] / 1e6
+        view.index = view.index.rename(f"{freq}_start_utc")
+        emit_frame(console, view, fmt, title=f"Bitcoin network, mining value at {efficiency_j_per_th:g} J/TH")
+        missing = round(((1 - hist["fees_known_fraction"]) * hist["days"]).sum())
+        if missing:
+            err_console.print(f"note: fees are missing in the bundled data for {missing} of these days; hashprice there is subsidy only (a lower bound).")
+    else:
+        emit_frame(console, hist, fmt)
+    if plot is not None:
+        written = plot_network_history(hist, plot, efficiency_j_per_th)
+        err_console.print(f"chart written to {written}")
+
+
+@network_app.command("at")
+def network_at_cmd(
+    point: Annotated[str, typer.Argument(help="A block height (e.g. 840000) or a UTC day (e.g. 2024-04-20).")],
+    efficiency_j_per_th: EfficiencyOpt = 17.5,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Subsidy, difficulty and hashprice at a block height or a day."""
+    from mullet.network.history import network_at
+
+    result = network_at(point, efficiency_j_per_th)
+    emit_records(console, result.as_dict(), fmt, title=f"Bitcoin network at {point}")
+
+
+def main() -> None:
+    """Entry point: run the app, turning domain errors into one line and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except (MulletError, ValueError, OSError) as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Charts: static PNG with matplotlib, interactive self-contained HTML with Plotly.
+
+Plot functions take the frames the pipelines return and a file path whose
+suffix chooses the format (``.png`` or ``.html``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from mullet.errors import ScenarioError
+
+__all__ = ["Series", "check_plot_path", "plot_lines", "plot_network_history"]
+
+Series = tuple[str, str, str]
+"""(column, label, panel title) of one line; lines with the same panel title share a panel."""
+
+
+def check_plot_path(path: str | Path) -> Path:
+    """Validate a chart path (``.png`` or ``.html`` in an existing folder) before any work is done."""
+    p = Path(path)
+    if p.suffix.lower() not in (".png", ".html"):
+        raise ScenarioError(f"plot: got '{p.name}', allowed: a file ending in .png or .html")
+    if not p.parent.exists():
+        raise ScenarioError(f"plot: folder '{p.parent}' does not exist")
+    return p
+
+
+def plot_lines(df: pd.DataFrame, lines: list[Series], path: str | Path, title: str, stacked_panels: tuple[str, ...] = ()) -> Path:
+    """Plot ``lines`` of ``df`` (indexed by time) in panels; panels named in ``stacked_panels`` are stacked areas."""
+    p = check_plot_path(path)
+    panels: list[str] = []
+    for _, _, panel in lines:
+        if panel not in panels:
+            panels.append(panel)
+    x = df.index.tz_convert("UTC").tz_localize(None) if isinstance(df.index, pd.DatetimeIndex) and df.index.tz is not None else df.index
+    if p.suffix.lower() == ".png":
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(len(panels), 1, figsize=(10, 3.2 * len(panels)), sharex=True, squeeze=False)
+        for ax, panel in zip(axes[:, 0], panels, strict=True):
+            chosen = [(c, label) for c, label, pn in lines if pn == panel]
+            if panel in stacked_panels:
+                ax.stackplot(x, *[df[c].to_numpy() for c, _ in chosen], labels=[label for _, label in chosen], step="post", alpha=0.8)
+            else:
+                for c, label in chosen:
+                    ax.plot(x, df[c].to_numpy(), label=label, drawstyle="steps-post")
+            ax.set_ylabel(panel)
+            ax.grid(alpha=0.3)
+            ax.legend(loc="upper right", fontsize=8)
+        axes[0, 0].set_title(title)
+        axes[-1, 0].set_xlabel("UTC")
+        fig.tight_layout()
+        fig.savefig(p, dpi=110)
+        plt.close(fig)
+        return p
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=len(panels), cols=1, shared_xaxes=True, subplot_titles=panels)
+    for row, panel in enumerate(panels, start=1):
+        for c, label, pn in lines:
+            if pn != panel:
+                continue
+            stack = "stack" if panel in stacked_panels else None
+            fig.add_trace(
+                go.Scatter(x=x, y=df[c], name=label, line_shape="hv", stackgroup=stack, mode="lines"),
+                row=row,
+                col=1,
+            )
+    fig.update_layout(title=title, height=320 * len(panels), template="plotly_white")
+    fig.write_html(p, include_plotlyjs=True, full_html=True)
+    return p
+
+
+def plot_network_history(history: pd.DataFrame, path: str | Path, efficiency_j_per_th: float) -> Path:
+    """Hashprice (subsidy and fee parts, stacked), mining value per MWh and BTC price over time."""
+    lines: list[Series] = [
+        ("hashprice_subsidy_usd_per_ph_day", "subsidy part", "hashprice [USD/PH/day]"),
+        ("hashprice_fees_usd_per_ph_day", "fee part", "hashprice [USD/PH/day]"),
+        ("mining_value_usd_per_mwh", f"at {efficiency_j_per_th:g} J/TH", "mining value [USD/MWh]"),
+        ("price_usd", "BTC price", "price [USD/BTC]"),
+    ]
+    return plot_lines(history, lines, path, "Bitcoin network history (mullet)", stacked_panels=("hashprice [USD/PH/day]",))
