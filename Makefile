@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/mullet network history --from 2024-03-01 --to 2024-06-30 --freq week
+	$(VENV)/bin/mullet dispatch scenarios/default.toml
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -53,6 +53,8 @@ def _fmt(value: Any) -> str:
         f = float(value)
         if math.isnan(f):
             return "-"
+        if f == 0:
+            return "0"
         if abs(f) >= 1e6:
             return f"{f:,.0f}"
         if abs(f) >= 100:

@@ -7,12 +7,16 @@ suffix chooses the format (``.png`` or ``.html``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from mullet.errors import ScenarioError
 
-__all__ = ["Series", "check_plot_path", "plot_lines", "plot_network_history"]
+if TYPE_CHECKING:
+    from mullet.dispatch.result import DispatchResult
+
+__all__ = ["Series", "check_plot_path", "plot_dispatch", "plot_lines", "plot_network_history"]
 
 Series = tuple[str, str, str]
 """(column, label, panel title) of one line; lines with the same panel title share a panel."""
@@ -28,8 +32,10 @@ def check_plot_path(path: str | Path) -> Path:
     return p
 
 
-def plot_lines(df: pd.DataFrame, lines: list[Series], path: str | Path, title: str, stacked_panels: tuple[str, ...] = ()) -> Path:
-    """Plot ``lines`` of ``df`` (indexed by time) in panels; panels named in ``stacked_panels`` are stacked areas."""
+def plot_lines(
+    df: pd.DataFrame, lines: list[Series], path: str | Path, title: str, stacked_panels: tuple[str, ...] = (), symlog_panels: tuple[str, ...] = ()
+) -> Path:
+    """Plot ``lines`` of ``df`` (indexed by time) in panels; ``stacked_panels`` are stacked areas, ``symlog_panels`` use a symlog y axis."""
     p = check_plot_path(path)
     panels: list[str] = []
     for _, _, panel in lines:
@@ -51,8 +57,15 @@ def plot_lines(df: pd.DataFrame, lines: list[Series], path: str | Path, title: s
                 for c, label in chosen:
                     ax.plot(x, df[c].to_numpy(), label=label, drawstyle="steps-post")
             ax.set_ylabel(panel)
+            if panel in symlog_panels:
+                ax.set_yscale("symlog", linthresh=100)
             ax.grid(alpha=0.3)
             ax.legend(loc="upper right", fontsize=8)
+        import matplotlib.dates as mdates
+
+        locator = mdates.AutoDateLocator()
+        axes[-1, 0].xaxis.set_major_locator(locator)
+        axes[-1, 0].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         axes[0, 0].set_title(title)
         axes[-1, 0].set_xlabel("UTC")
         fig.tight_layout()
@@ -73,6 +86,9 @@ def plot_lines(df: pd.DataFrame, lines: list[Series], path: str | Path, title: s
                 row=row,
                 col=1,
             )
+    for row, panel in enumerate(panels, start=1):
+        if panel in symlog_panels:
+            fig.update_yaxes(type="log", row=row, col=1)
     fig.update_layout(title=title, height=320 * len(panels), template="plotly_white")
     fig.write_html(p, include_plotlyjs=True, full_html=True)
     return p
@@ -87,3 +103,24 @@ def plot_network_history(history: pd.DataFrame, path: str | Path, efficiency_j_p
         ("price_usd", "BTC price", "price [USD/BTC]"),
     ]
     return plot_lines(history, lines, path, "Bitcoin network history (mullet)", stacked_panels=("hashprice [USD/PH/day]",))
+
+
+def plot_dispatch(result: DispatchResult, path: str | Path, days: int = 14) -> Path:
+    """Spot price against mining value, and the site's load stack, over the horizon's most volatile ``days``.
+
+    The window is the ``days``-long stretch with the highest price standard deviation,
+    where curtailment decisions show best.
+    """
+    s = result.schedule
+    per_day = s["price_usd_per_mwh"].resample("D").std()
+    window = per_day.rolling(days, min_periods=1).sum()
+    end = window.idxmax() + pd.Timedelta(days=1)
+    view = s.loc[max(s.index[0], end - pd.Timedelta(days=days)) : end - pd.Timedelta(seconds=1)].copy()
+    value_cols = [c for c in s.columns if c.startswith("mining_value_usd_per_mwh__")]
+    lines: list[Series] = [("price_usd_per_mwh", "spot price", "USD/MWh")]
+    lines += [(c, "mining value " + c.split("__")[1], "USD/MWh") for c in value_cols]
+    lines += [("ai_mw", "AI/HPC", "site load [MW]"), ("mining_mw", "mining", "site load [MW]")]
+    if "as_offer_mw" in s.columns and s["as_offer_mw"].any():
+        lines.append(("as_offer_mw", "ancillary offer", "offers [MW]"))
+    title = f"Site dispatch, {view.index[0]:%Y-%m-%d}..{view.index[-1]:%Y-%m-%d} UTC (most volatile {days} days)"
+    return plot_lines(view, lines, path, title, stacked_panels=("site load [MW]",), symlog_panels=("USD/MWh",))
