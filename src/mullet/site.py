@@ -114,7 +114,9 @@ class MiningFleet(_Model):
     ] = 0.0
     max_load_fraction: Annotated[float, Field(gt=0, le=1, description="Largest load as a share of fleet power [-].")] = 1.0
     ramp_mw_per_h: Annotated[float | None, Field(gt=0, description="Largest change of fleet power per hour [MW/h]; none: unlimited.")] = None
-    min_on_hours: Annotated[float, Field(ge=0, le=168, description="Minimum time on once started [h]; > 0 makes the dispatch a MIP.")] = 0.0
+    min_on_hours: Annotated[
+        float, Field(ge=0, le=168, description="Minimum time on once started [h]; > 0 makes the dispatch a MIP. The fleet starts the horizon off.")
+    ] = 0.0
     min_off_hours: Annotated[float, Field(ge=0, le=168, description="Minimum time off once stopped [h]; > 0 makes the dispatch a MIP.")] = 0.0
 
     @model_validator(mode="after")
@@ -131,6 +133,10 @@ class MiningFleet(_Model):
             if self.model not in catalog.index:
                 near = [m for m in catalog.index if self.model.lower().split()[-1] in m.lower()][:6]
                 raise ValueError(f"model: got {self.model!r}, not in the bundled catalog; similar: {near or list(catalog.index[:6])}")
+        if self.needs_commitment and self.min_load_fraction <= 0:
+            raise ValueError(
+                f"min_load_fraction: got {self.min_load_fraction} with min_on_hours/min_off_hours set; allowed: > 0 (the least load that counts as on)"
+            )
         if self.min_load_fraction > self.max_load_fraction:
             raise ValueError(f"min_load_fraction: got {self.min_load_fraction}, allowed: <= max_load_fraction ({self.max_load_fraction})")
         return self
@@ -173,9 +179,9 @@ class Ppa(_Model):
     name: Annotated[str, Field(min_length=1)] = "ppa"
     power_mw: Annotated[float, Field(gt=0, le=10_000, description="Contracted volume [MW] in the hours of its shape.")]
     price_usd_per_mwh: Annotated[float, Field(ge=-1_000, le=10_000, description="Fixed price [USD/MWh].")]
-    shape: Annotated[
-        Literal["flat", "7x16", "5x16"], Field(description="flat: every hour; 7x16: 06-22 local every day; 5x16: 06-22 local on weekdays.")
-    ] = "flat"
+    shape: Annotated[Literal["flat", "7x16", "5x16"], Field(description="flat: every hour; 7x16: 06-22 local every day; 5x16: 06-22 local on weekdays.")] = (
+        "flat"
+    )
 
 
 class FourCP(_Model):
@@ -195,9 +201,7 @@ class FourCP(_Model):
 class Ancillary(_Model):
     """Ancillary-service and demand-response offers from curtailable mining load."""
 
-    products: Annotated[
-        list[Literal["REGUP", "RRS", "ECRS", "NSPIN"]], Field(description="Up-products offered from curtailable load (ERCOT day-ahead).")
-    ] = []
+    products: Annotated[list[Literal["REGUP", "RRS", "ECRS", "NSPIN"]], Field(description="Up-products offered from curtailable load (ERCOT day-ahead).")] = []
     max_offer_fraction: Annotated[float, Field(ge=0, le=1, description="Largest share of curtailable mining load offered [-].")] = 0.5
     deployment_fraction: Annotated[float, Field(ge=0, le=1, description="Expected share of offered MWh actually deployed (curtailed) [-].")] = 0.0
     price_file: Annotated[str | None, Field(description="Capacity prices [USD/MW-h] per product; none: bundled ERCOT 2022-2024.")] = None
@@ -229,9 +233,7 @@ class Scenario(_Model):
     mining: Annotated[list[MiningFleet], Field(description="Mining fleets.")] = []
     power: PowerSupply = PowerSupply()
     ancillary: Ancillary = Ancillary()
-    hashprice_file: Annotated[
-        str | None, Field(description="Daily hashprice CSV/Parquet (date + hashprice_usd_per_ph_day); none: bundled history.")
-    ] = None
+    hashprice_file: Annotated[str | None, Field(description="Daily hashprice CSV/Parquet (date + hashprice_usd_per_ph_day); none: bundled history.")] = None
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:

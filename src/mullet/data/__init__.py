@@ -84,6 +84,7 @@ def _validated(df: pd.DataFrame, source: str, schema: _Schema, *, allow_gaps: bo
     missing = [c for c in [schema.time_column, *schema.columns] if c not in df.columns]
     if missing:
         raise DataError(source, f"missing column(s) {missing}; expected {[schema.time_column, *schema.columns]}")
+    _require_utc_offsets(df[schema.time_column], source, schema.time_column)
     try:
         index = pd.to_datetime(df[schema.time_column], utc=True, format="ISO8601")
     except (ValueError, TypeError) as exc:
@@ -130,6 +131,30 @@ def _validated(df: pd.DataFrame, source: str, schema: _Schema, *, allow_gaps: bo
             raise DataError(source, f"negative value {arr[row]} (allowed: >= 0)", row=_row_label(row), column=column)
         out[column] = arr
     return out
+
+
+_OFFSET = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def _require_utc_offsets(col: pd.Series, source: str, column: str) -> None:
+    """Timestamps must say their offset (``Z`` or ``+hh:mm``): a naive local time would shift silently at DST changes."""
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        return
+    if pd.api.types.is_datetime64_dtype(col.dtype):
+        raise DataError(source, "timestamps have no time zone; allowed: tz-aware (UTC or with an offset)", column=column)
+    text = col.astype(str)
+    dates_only = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+    if dates_only.all():
+        return  # daily data: a UTC calendar day
+    bad = ~text.str.contains(_OFFSET, regex=True) & ~dates_only
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            source,
+            f"timestamp {text.iloc[row]!r} has no UTC offset; allowed: ISO-8601 with 'Z' or '+hh:mm' (naive local times shift at DST changes)",
+            row=_row_label(row),
+            column=column,
+        )
 
 
 def _row_label(i: int) -> int:

@@ -45,8 +45,7 @@ def dispatch_inputs(inputs: SiteInputs, solver: Solver = "auto") -> DispatchResu
     use_fast = solver == "fast" or (solver == "auto" and inputs.separable)
     if solver == "fast" and not inputs.separable:
         raise ScenarioError(
-            "solver: got 'fast', but the scenario couples intervals (ramp limit, demand charge, flexible AI or min on/off time); "
-            "allowed: 'lp' or 'auto'"
+            "solver: got 'fast', but the scenario couples intervals (ramp limit, demand charge, flexible AI or min on/off time); allowed: 'lp' or 'auto'"
         )
     t0 = time.perf_counter()
     if use_fast:

@@ -65,6 +65,8 @@ class SiteInputs:
     fleet_min_mw: FloatArray
     fleet_ramp_mw_per_h: FloatArray
     """(F) inf where unlimited."""
+    fleet_on_min_mw: FloatArray
+    """(F) least load while on, for fleets with minimum on/off times (their must-run floor is 0)."""
     fleet_min_on_h: FloatArray
     fleet_min_off_h: FloatArray
     fleet_hashrate_ths: FloatArray
@@ -204,9 +206,7 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
         raw = read_table(scenario.hashprice_file)
         from mullet.data import _Schema, _validated
 
-        hp_daily = _validated(raw, scenario.hashprice_file, _Schema("date", {"hashprice_usd_per_ph_day": "nonneg"}, freq="1D"))[
-            "hashprice_usd_per_ph_day"
-        ]
+        hp_daily = _validated(raw, scenario.hashprice_file, _Schema("date", {"hashprice_usd_per_ph_day": "nonneg"}, freq="1D"))["hashprice_usd_per_ph_day"]
         fees_missing = 0
     else:
         daily = daily_hashprice()
@@ -227,7 +227,7 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
         value[:, j] = mining_value_usd_per_mwh(hashprice, f.efficiency_j_per_th) * (1 - f.pool_fee_fraction) / (1 + f.cooling_overhead_fraction)
 
     # ancillary services
-    products = list(scenario.ancillary.products)
+    products: list[str] = [str(p) for p in scenario.ancillary.products]
     as_price = np.zeros((t, len(products)))
     if products:
         as_frame = load_as_prices(scenario.ancillary.price_file)
@@ -294,7 +294,7 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
     ppa_mw = np.zeros(t)
     ppa_cost = np.zeros(t)
     hour = local.hour
-    weekday = local.dayofweek < 5
+    weekday = local.day_of_week < 5
     for ppa in scenario.power.ppas:
         on = np.ones(t, dtype=bool) if ppa.shape == "flat" else (hour >= 6) & (hour < 22)
         if ppa.shape == "5x16":
@@ -318,6 +318,7 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
         fleet_max_mw=f_max,
         fleet_min_mw=f_min,
         fleet_ramp_mw_per_h=np.array([f.ramp_mw_per_h if f.ramp_mw_per_h is not None else np.inf for f in fleets]),
+        fleet_on_min_mw=np.array([f.site_power_mw * f.min_load_fraction if f.needs_commitment else 0.0 for f in fleets]),
         fleet_min_on_h=np.array([f.min_on_hours for f in fleets]),
         fleet_min_off_h=np.array([f.min_off_hours for f in fleets]),
         fleet_hashrate_ths=np.array([f.hashrate_ths for f in fleets]),

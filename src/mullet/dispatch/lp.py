@@ -155,7 +155,7 @@ def build_lp(x: SiteInputs) -> LpModel:
     for i, j in enumerate(committed):
         u, v, w = u0 + 3 * i * t, u0 + (3 * i + 1) * t, u0 + (3 * i + 2) * t
         mcol = m0 + j * t + tt
-        on_min = x.fleet_max_mw[j] * 0.0 if x.fleet_min_mw[j] == 0 else x.fleet_min_mw[j]
+        on_min = x.fleet_on_min_mw[j]
         rows.add(tt, mcol, 1.0)
         rows.add(tt, u + tt, -x.fleet_max_mw[j])
         rows.close(t, -INF, 0.0)
@@ -163,13 +163,12 @@ def build_lp(x: SiteInputs) -> LpModel:
             rows.add(tt, mcol, 1.0)
             rows.add(tt, u + tt, -on_min)
             rows.close(t, 0.0, INF)
-        # u[t] - u[t-1] - v[t] + w[t] = 0 for t >= 1
-        r = tt[1:] - 1
-        rows.add(r, u + tt[1:], 1.0)
-        rows.add(r, u + tt[:-1], -1.0)
-        rows.add(r, v + tt[1:], -1.0)
-        rows.add(r, w + tt[1:], 1.0)
-        rows.close(t - 1, 0.0, 0.0)
+        # u[t] - u[t-1] - v[t] + w[t] = 0, the fleet starting off (u[-1] = 0): a start in the first interval counts
+        rows.add(tt, u + tt, 1.0)
+        rows.add(tt[1:], u + tt[:-1], -1.0)
+        rows.add(tt, v + tt, -1.0)
+        rows.add(tt, w + tt, 1.0)
+        rows.close(t, 0.0, 0.0)
         for hours, col, sign in ((x.fleet_min_on_h[j], v, -1.0), (x.fleet_min_off_h[j], w, 1.0)):
             n_iv = int(np.ceil(hours / dt))
             if n_iv <= 1:
