@@ -280,3 +280,31 @@ def test_hourly_load_zone_prices_give_hourly_model() -> None:
 def test_horizon_outside_data_is_a_clear_error() -> None:
     with pytest.raises(ScenarioError, match="outside the price data"):
         dispatch(ROOT / "scenarios/default.toml", "2026-01-01", "2026-01-02")
+
+
+def test_chunked_value_only_equals_per_path() -> None:
+    rng = np.random.default_rng(3)
+    value = rng.uniform(20, 200, size=(40, 24, 1))
+    price = rng.normal(60, 80, size=(40, 24))
+    as_price = rng.uniform(0, 40, size=(40, 24, 2))
+    kw = dict(as_price_usd_per_mw_h=as_price, max_offer_fraction=0.5, deployment_fraction=0.02)
+    batch = greedy_dispatch(value, price, 120.0, np.array([10.0]), np.array([100.0]), value_only=True, **kw)  # type: ignore[arg-type]
+    for i in (0, 17, 39):
+        one = greedy_dispatch(
+            value[i], price[i], 120.0, np.array([10.0]), np.array([100.0]), as_price_usd_per_mw_h=as_price[i], max_offer_fraction=0.5, deployment_fraction=0.02
+        )
+        assert batch.value_usd[i] == pytest.approx(float(one.value_usd), rel=1e-12)
+
+
+def test_four_cp_forecast_mode_reports_curtailment_and_misses() -> None:
+    sc = load_scenario(ROOT / "scenarios/iren_childress_ai_campus.toml")
+    r = dispatch(sc, "2023-08-01", "2023-08-31")
+    assert any("4CP forecast threshold" in n for n in r.notes)
+    assert r.metrics["four_cp_forced_curtailment_hours"] > 0
+    assert r.metrics["four_cp_peaks_missed"] == 0  # the August 2023 peak is above a threshold tuned on 2021 and 2024
+    assert r.metrics["four_cp_intervals"] == 4  # one peak hour at 15-minute intervals
+    s = r.schedule
+    peak = s[s["four_cp_interval"]]
+    assert (peak["mining_mw"] == 0).all()
+    # the charge is on the firm AI load in the peak hour: rate x 1000 / 4 x MW
+    assert r.pnl["four_cp_charge_usd"] == pytest.approx(60 * 1000 / 4 * peak["expected_import_mw"].mean())

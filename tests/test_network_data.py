@@ -58,8 +58,7 @@ def test_issuance_follows_the_subsidy_schedule() -> None:
     heights = daily_heights(NET)
     cm = NET.index >= "2023-02-18"
     expected = [
-        sum(block_subsidy(h) for h in range(first, last + 1)) / 1e8
-        for first, last in zip(heights["first_height"][cm], heights["last_height"][cm], strict=True)
+        sum(block_subsidy(h) for h in range(first, last + 1)) / 1e8 for first, last in zip(heights["first_height"][cm], heights["last_height"][cm], strict=True)
     ]
     np.testing.assert_array_equal(np.asarray(expected), NET["issuance_btc"][cm].to_numpy())
 

@@ -133,7 +133,8 @@ def dispatch_cmd(
     else:
         head = f"{result.scenario}: {summary['start_utc'][:10]} .. {summary['end_utc'][:10]} UTC, {summary['interval_minutes']}-min intervals"
         pnl = {_PNL_LABELS[k]: v for k, v in result.pnl.items()}
-        emit_records(console, pnl, fmt, title=f"P&L [USD], solver {result.solver} ({result.status}) - {head}")
+        console.print(f"{head}; solver {result.solver} ({result.status})", markup=False, highlight=False)
+        emit_records(console, pnl, fmt, title="P&L [USD]")
         emit_records(console, result.metrics, fmt, title="Metrics")
         for note in result.notes:
             err_console.print(f"note: {note}", markup=False)

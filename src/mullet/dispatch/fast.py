@@ -25,6 +25,7 @@ import numpy.typing as npt
 __all__ = ["FastSolution", "greedy_dispatch", "mining_margin_usd"]
 
 FloatArray = npt.NDArray[np.float64]
+_CHUNK_PATHS = 16
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,31 @@ class FastSolution:
     as_mw: FloatArray
     value_usd: FloatArray
     """(...) variable profit of the dispatch above the floors [USD]."""
+
+
+def _worth(
+    margin: FloatArray,
+    as_price_usd_per_mw_h: FloatArray | None,
+    max_offer_fraction: float,
+    deployment_fraction: float,
+) -> tuple[FloatArray, FloatArray | None, npt.NDArray[np.intp] | None]:
+    """Worth ``w`` of one fleet MW above its floor, the best ancillary margin and the best product.
+
+    ``max_p(pi_p - delta * (v - c)) = max_p(pi_p) - delta * (v - c)``: the best product
+    does not depend on the fleet, so it is found once per interval.
+    """
+    if as_price_usd_per_mw_h is None or as_price_usd_per_mw_h.shape[-1] == 0 or max_offer_fraction <= 0:
+        return margin, None, None
+    prices = np.asarray(as_price_usd_per_mw_h, dtype=float)
+    if prices.shape[-1] == 1:
+        best_p = np.zeros(prices.shape[:-1], dtype=np.intp)
+        top = prices
+    else:
+        best_p = np.argmax(prices, axis=-1)
+        top = np.take_along_axis(prices, best_p[..., None], axis=-1)  # (..., T, 1)
+    best = top - deployment_fraction * margin
+    np.maximum(best, 0.0, out=best)
+    return margin + max_offer_fraction * best, best, best_p
 
 
 def greedy_dispatch(
@@ -48,6 +74,7 @@ def greedy_dispatch(
     deployment_fraction: float = 0.0,
     forced_curtail: npt.NDArray[np.bool_] | None = None,
     dt_h: float = 1.0,
+    value_only: bool = False,
 ) -> FastSolution:
     """Exact optimum of the separable site dispatch.
 
@@ -71,44 +98,71 @@ def greedy_dispatch(
         (T,) intervals where mining is held at its floor.
     dt_h
         Interval length [h].
+    value_only
+        Return only ``value_usd`` (the schedule arrays are then empty): the
+        cheapest form for sweeps over many paths.
     """
     v = np.asarray(value_usd_per_mwh, dtype=float)
-    margin = v - np.asarray(cost_usd_per_mwh, dtype=float)[..., None]
-    width = np.asarray(fleet_max_mw, dtype=float) - np.asarray(fleet_min_mw, dtype=float)
-    n_f = v.shape[-1]
-    if as_price_usd_per_mw_h is not None and as_price_usd_per_mw_h.shape[-1] > 0 and max_offer_fraction > 0:
-        as_margin = np.asarray(as_price_usd_per_mw_h)[..., None, :] - deployment_fraction * margin[..., None]
-        best_p = np.argmax(as_margin, axis=-1)
-        best = np.take_along_axis(as_margin, best_p[..., None], axis=-1)[..., 0]
-        np.maximum(best, 0.0, out=best)
-        w = margin + max_offer_fraction * best
-    else:
-        best_p = None
-        best = None
-        w = margin
-    cap = np.asarray(headroom_mw, dtype=float) - float(np.sum(fleet_min_mw))
+    if value_only and v.ndim == 3 and v.shape[0] > _CHUNK_PATHS:
+        # paths in cache-sized chunks: the kernel is memory-bound, so this is ~2-5x faster on large batches
+        def part(a: FloatArray | float | None, i: int, ndim: int) -> FloatArray | float | None:
+            return a[i : i + _CHUNK_PATHS] if isinstance(a, np.ndarray) and a.ndim == ndim else a
+
+        c = np.asarray(cost_usd_per_mwh, dtype=float)
+        values = [
+            greedy_dispatch(
+                v[i : i + _CHUNK_PATHS],
+                c[i : i + _CHUNK_PATHS] if c.ndim == 2 else c,
+                part(headroom_mw, i, 2),  # type: ignore[arg-type]
+                fleet_min_mw,
+                fleet_max_mw,
+                part(as_price_usd_per_mw_h, i, 3),  # type: ignore[arg-type]
+                max_offer_fraction,
+                deployment_fraction,
+                forced_curtail,
+                dt_h,
+                value_only=True,
+            ).value_usd
+            for i in range(0, v.shape[0], _CHUNK_PATHS)
+        ]
+        return FastSolution(np.empty(0), np.empty(0), np.concatenate(values))
+    fmin = np.asarray(fleet_min_mw, dtype=float)
+    width = np.asarray(fleet_max_mw, dtype=float) - fmin
+    margin = np.asarray(value_usd_per_mwh, dtype=float) - np.asarray(cost_usd_per_mwh, dtype=float)[..., None]
+    w, best, best_p = _worth(margin, as_price_usd_per_mw_h, max_offer_fraction, deployment_fraction)
+    cap = np.asarray(headroom_mw, dtype=float) - float(fmin.sum())
     if np.any(cap < -1e-9):
-        raise ValueError(f"headroom_mw: below the mining floors ({float(np.sum(fleet_min_mw)):.3f} MW); allowed: >= the floors")
-    cap = np.broadcast_to(np.maximum(cap, 0.0), w.shape[:-1])
-    if n_f == 1:
-        extra = np.where(w[..., 0] > 0, np.minimum(width[0], cap), 0.0)[..., None]
+        raise ValueError(f"headroom_mw: below the mining floors ({float(fmin.sum()):.3f} MW); allowed: >= the floors")
+    cap = np.maximum(cap, 0.0)
+    if forced_curtail is not None:
+        w = np.where(np.asarray(forced_curtail)[..., None], -1.0, w)
+    floor_value = float(np.sum(margin * fmin)) if margin.ndim == 2 else np.sum(margin * fmin, axis=(-2, -1))
+    if w.shape[-1] == 1:
+        room = np.minimum(width[0], cap)
+        if value_only:
+            positive = np.maximum(w[..., 0], 0.0)
+            total = positive.sum(axis=-1) * room if np.ndim(room) == 0 else (positive * room).sum(axis=-1)
+            return FastSolution(np.empty(0), np.empty(0), (total + floor_value) * dt_h)
+        extra = np.where(w > 0, np.broadcast_to(np.asarray(room)[..., None] if np.ndim(room) else room, w.shape), 0.0)
     else:
         order = np.argsort(-w, axis=-1, kind="stable")
         w_sorted = np.take_along_axis(w, order, axis=-1)
         width_sorted = width[order]
         before = np.cumsum(width_sorted, axis=-1) - width_sorted
-        extra_sorted = np.clip(cap[..., None] - before, 0.0, width_sorted) * (w_sorted > 0)
+        capb = np.broadcast_to(cap, w.shape[:-1])[..., None]
+        extra_sorted = np.clip(capb - before, 0.0, width_sorted) * (w_sorted > 0)
         extra = np.empty_like(extra_sorted)
         np.put_along_axis(extra, order, extra_sorted, axis=-1)
-    if forced_curtail is not None:
-        extra = np.where(np.asarray(forced_curtail)[..., None], 0.0, extra)
-    mining = extra + np.asarray(fleet_min_mw, dtype=float)
+    value = (np.sum(w * extra, axis=(-2, -1)) + floor_value) * dt_h
+    if value_only:
+        return FastSolution(np.empty(0), np.empty(0), value)
+    mining = extra + fmin
     n_p = 0 if as_price_usd_per_mw_h is None else as_price_usd_per_mw_h.shape[-1]
     as_mw = np.zeros((*mining.shape, n_p))
     if best is not None and best_p is not None:
         offer = max_offer_fraction * extra * (best > 0)
-        np.put_along_axis(as_mw, best_p[..., None], offer[..., None], axis=-1)
-    value = np.sum(w * extra, axis=(-2, -1)) * dt_h + np.sum(margin * np.asarray(fleet_min_mw), axis=(-2, -1)) * dt_h
+        idx = np.broadcast_to(best_p[..., None, None], (*mining.shape, 1))
+        np.put_along_axis(as_mw, idx, offer[..., None], axis=-1)
     return FastSolution(mining_mw=mining, as_mw=as_mw, value_usd=value)
 
 

@@ -1,7 +1,9 @@
 """Exact dispatch LP (a MIP with minimum on/off times), built as sparse matrices and solved by HiGHS.
 
 Columns, in blocks over ``T`` intervals: fleet load ``m[f, t]`` [MW], offered
-capacity ``r[f, p, t]`` [MW], served flexible AI ``a[b, t]`` [MW], monthly peak
+capacity ``r[f, t]`` [MW] in the interval's best product (the products share one
+capacity and one deployment cost, so only the highest-priced one is ever
+offered: an exact reduction from ``F x P x T`` to ``F x T`` columns), served flexible AI ``a[b, t]`` [MW], monthly peak
 import ``peak[k]`` [MW], and for fleets with minimum on/off times binary
 on-state, start and stop ``u, v, w[c, t]``. The objective minimises minus the
 variable profit; :func:`mullet.dispatch.result.evaluate` adds the constants.
@@ -75,7 +77,9 @@ class LpSolution:
 
 def build_lp(x: SiteInputs) -> LpModel:
     """Assemble the dispatch LP of ``x`` directly as a CSC matrix (no per-variable Python objects)."""
-    t, f, p, b = x.n, len(x.fleet_names), len(x.as_products), len(x.flex_names)
+    t, f, b = x.n, len(x.fleet_names), len(x.flex_names)
+    p = 1 if x.as_products and x.as_max_offer_fraction > 0 else 0
+    best_price = x.as_price_usd_per_mw_h.max(axis=1) if p else np.zeros(t)
     dt = x.dt_h
     tt = np.arange(t, dtype=np.int64)
     cost = x.energy_cost_usd_per_mwh
@@ -100,11 +104,9 @@ def build_lp(x: SiteInputs) -> LpModel:
         obj[sl] = -margin * dt
         lo[sl] = x.fleet_min_mw[j]
         hi[sl] = np.where(x.forced_curtail, x.fleet_min_mw[j], x.fleet_max_mw[j])
-        for k in range(p):
-            rs = slice(r0 + (j * p + k) * t, r0 + (j * p + k + 1) * t)
-            obj[rs] = -(x.as_price_usd_per_mw_h[:, k] - x.as_deployment_fraction * margin) * dt
-            if x.as_max_offer_fraction == 0:
-                hi[rs] = 0.0
+        if p:
+            rs = slice(r0 + j * t, r0 + (j + 1) * t)
+            obj[rs] = -(best_price - x.as_deployment_fraction * margin) * dt
     for j in range(b):
         sl = slice(a0 + j * t, a0 + (j + 1) * t)
         obj[sl] = -(x.flex_revenue_lost_usd_per_mwh[j] + x.flex_sla_usd_per_mwh[j] - cost) * dt
@@ -124,12 +126,11 @@ def build_lp(x: SiteInputs) -> LpModel:
     for j in range(b):
         rows.add(tt, a0 + j * t + tt, 1.0)
     rows.close(t, -INF, x.import_limit_mw - x.firm_ai_mw)
-    # ancillary capacity: sum_p r[f,p,t] - k m[f,t] <= -k floor_f
-    if p and x.as_max_offer_fraction > 0:
+    # ancillary capacity: r[f,t] - k m[f,t] <= -k floor_f
+    if p:
         for j in range(f):
             rows.add(tt, m0 + j * t + tt, -x.as_max_offer_fraction)
-            for k in range(p):
-                rows.add(tt, r0 + (j * p + k) * t + tt, 1.0)
+            rows.add(tt, r0 + j * t + tt, 1.0)
             rows.close(t, -INF, -x.as_max_offer_fraction * x.fleet_min_mw[j])
     # ramp: |m[t] - m[t-1]| <= R dt
     for j in range(f):
@@ -209,15 +210,22 @@ def solve_lp(x: SiteInputs, time_limit_s: float = 600.0, mip_rel_gap: float = 1e
     h.setOptionValue("threads", 1)
     if model.committed:
         h.setOptionValue("mip_rel_gap", mip_rel_gap)
+    else:
+        # the LP is already in reduced form; HiGHS' presolve costs more than it saves here (measured in benchmarks/)
+        h.setOptionValue("presolve", "off")
     h.passModel(model.lp)
     h.run()
     status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
         raise SolverError(f"solver: HiGHS ended with status '{h.modelStatusToString(status)}'; allowed: optimal")
     col = np.asarray(h.getSolution().col_value)
-    t, f, p, b = model.t, model.f, model.p, model.b
+    t, f, b = model.t, model.f, model.b
     mining = col[model.m0 : model.m0 + f * t].reshape(f, t).T
-    as_mw = col[model.r0 : model.r0 + f * p * t].reshape(f, p, t).transpose(2, 0, 1)
+    as_mw = np.zeros((t, f, len(x.as_products)))
+    if model.p:
+        offer = col[model.r0 : model.r0 + f * t].reshape(f, t).T
+        best = np.argmax(x.as_price_usd_per_mw_h, axis=1)
+        as_mw[np.arange(t), :, best] = offer
     flex = col[model.a0 : model.a0 + b * t].reshape(b, t).T
     return LpSolution(
         mining_mw=np.clip(mining, 0.0, None),

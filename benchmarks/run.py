@@ -1,0 +1,104 @@
+"""Benchmarks (not tests): `make bench` runs them and rewrites benchmarks/RESULTS.md.
+
+1. Dispatch LP, one site-year hourly with every coupling constraint (ramp, demand charge, flexible AI budget,
+   4CP, ancillary offers, PPA, interconnect): mullet's sparse build + HiGHS against the same LP built with linopy
+   and solved by HiGHS in the same run; objectives must agree to 1e-6.
+2. Fast path: site-years per second of the closed-form dispatch over many price/hashprice paths.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mullet.data import load_ercot_hub_prices
+from mullet.dispatch import build_inputs, build_lp, greedy_dispatch, solve_lp
+from mullet.site import load_scenario
+
+ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(Path(__file__).parent))
+from linopy_model import solve_with_linopy  # noqa: E402
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def bench_lp(rows: list[str]) -> None:
+    hub = load_ercot_hub_prices()["HB_NORTH"]
+    hourly = hub.loc["2023-01-01":"2023-12-31"].resample("1h").mean()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "hb_north_hourly_2023.parquet"
+        hourly.rename("HB_NORTH").rename_axis("interval_start_utc").reset_index().to_parquet(path)
+        sc = load_scenario(ROOT / "scenarios/cleanspark_measured_hybrid.toml")
+        sc = sc.model_copy(update={"power": sc.power.model_copy(update={"price_file": str(path)})})
+        x = build_inputs(sc)
+    assert x.n == 8760 and x.dt_h == 1.0 and not x.separable
+    t_build, model = timed(lambda: build_lp(x), 5)
+    t_total, sol = timed(lambda: solve_lp(x), 3)
+    t_lin, obj_lin = timed(lambda: solve_with_linopy(x), 2)
+    obj = sol.objective_usd  # type: ignore[attr-defined]
+    rel = abs(obj - obj_lin) / abs(obj_lin)  # type: ignore[operator]
+    assert rel < 1e-6, rel
+    n_col, n_row = model.lp.num_col_, model.lp.num_row_  # type: ignore[attr-defined]
+    rows.append(f"| LP site-year hourly, all couplings ({n_col:,} columns, {n_row:,} rows): mullet build | {t_build * 1e3:.1f} ms | |")
+    rows.append(f"| LP site-year: mullet build + HiGHS solve | {t_total:.2f} s | objective ${obj:,.0f} |")
+    rows.append(f"| LP site-year: linopy build + HiGHS solve | {t_lin:.2f} s | objective ${obj_lin:,.0f} (rel. diff {rel:.1e}) |")
+    rows.append(f"| LP speed-up, end to end | **{t_lin / t_total:.1f}x** | target >= 10x |")
+
+
+def bench_fast(rows: list[str]) -> None:
+    rng = np.random.default_rng(42)
+    hub = load_ercot_hub_prices()["HB_WEST"]
+    years = [hub.loc[f"{y}-01-01" : f"{y}-12-31"].resample("1h").mean().to_numpy()[:8760] for y in (2022, 2023, 2024)]
+    n_paths = 10_000
+    price = np.stack([years[i] for i in rng.integers(0, 3, n_paths)])
+    value = (rng.lognormal(np.log(120), 0.4, size=(n_paths, 1))[:, :, None] * np.ones((1, 8760, 1))).astype(float)
+    as_top = rng.gamma(1.5, 10.0, size=(n_paths, 8760, 1))
+    for label, kwargs in (
+        ("no ancillary offers", {}),
+        ("with ancillary offers (best product per interval precomputed)", dict(as_price_usd_per_mw_h=as_top, max_offer_fraction=0.5, deployment_fraction=0.01)),
+    ):
+        dt, _ = timed(lambda kw=kwargs: greedy_dispatch(value, price, 300.0, np.zeros(1), np.array([150.0]), value_only=True, **kw), 3)  # type: ignore[misc]
+        rows.append(f"| fast path, {n_paths:,} site-years hourly, 1 fleet, {label} | {n_paths / dt:,.0f} site-years/s | target >= 10,000 |")
+    dt, _ = timed(lambda: greedy_dispatch(value[:200], price[:200], 300.0, np.zeros(1), np.array([150.0])), 3)
+    rows.append(f"| fast path with the full interval schedule returned | {200 / dt:,.0f} site-years/s | |")
+
+
+def main() -> None:
+    rows = ["| what | measured | note |", "|---|---|---|"]
+    bench_lp(rows)
+    bench_fast(rows)
+    cpu = platform.processor() or platform.machine()
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = cpu
+    head = [
+        "# Benchmark results",
+        "",
+        "Command: `make bench` (runs `benchmarks/run.py`; medians of repeated runs).",
+        f"Machine: {os.cpu_count()} cores, {model}, Python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}.",
+        f"Measured: {time.strftime('%Y-%m-%d', time.gmtime())}.",
+        "",
+    ]
+    text = "\n".join(head + rows) + "\n"
+    (Path(__file__).parent / "RESULTS.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
