@@ -9,14 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from mullet.errors import ScenarioError
 
 if TYPE_CHECKING:
     from mullet.dispatch.result import DispatchResult
+    from mullet.grid.headroom import HeadroomResult
 
-__all__ = ["Series", "check_plot_path", "plot_dispatch", "plot_lines", "plot_network_history"]
+__all__ = ["Series", "check_plot_path", "plot_dispatch", "plot_headroom", "plot_lines", "plot_network_history"]
 
 Series = tuple[str, str, str]
 """(column, label, panel title) of one line; lines with the same panel title share a panel."""
@@ -124,3 +126,51 @@ def plot_dispatch(result: DispatchResult, path: str | Path, days: int = 14) -> P
         lines.append(("as_offer_mw", "ancillary offer", "offers [MW]"))
     title = f"Site dispatch, {view.index[0]:%Y-%m-%d}..{view.index[-1]:%Y-%m-%d} UTC (most volatile {days} days)"
     return plot_lines(view, lines, path, title, stacked_panels=("site load [MW]",), symlog_panels=("USD/MWh",))
+
+
+def plot_headroom(load_mw: pd.Series, result: HeadroomResult, path: str | Path, tz: str = "America/Chicago") -> Path:
+    """Load duration curve of the system, with the seasonal thresholds and the load plus each headroom ``L``.
+
+    The top 500 hours are shown on a second panel, where curtailment happens.
+    """
+    p = check_plot_path(path)
+    from mullet.grid.headroom import prepare_load
+
+    prep = prepare_load(load_mw, tz)
+    base = np.sort(prep.load_mw)[::-1]
+    curves = {"system load": base}
+    for row in result.rows:
+        curves[f"+ {row.new_load_mw / 1000:.1f} GW ({row.rate_fraction * 100:g}%)"] = np.sort(prep.load_mw + row.new_load_mw)[::-1]
+    hours = np.arange(1, len(base) + 1)
+    if p.suffix.lower() == ".png":
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+        for ax, n in zip(axes, (len(base), 500), strict=True):
+            for label, curve in curves.items():
+                ax.plot(hours[:n], curve[:n] / 1000, label=label, lw=1.2)
+            ax.axhline(result.summer_threshold_mw / 1000, color="k", ls="--", lw=1, label="summer threshold")
+            ax.axhline(result.winter_threshold_mw / 1000, color="grey", ls=":", lw=1, label="winter threshold")
+            ax.set_xlabel("hours, sorted by load")
+            ax.set_ylabel("GW")
+            ax.grid(alpha=0.3)
+        axes[0].set_title("Load duration curve with added flexible load")
+        axes[1].set_title("Top 500 hours")
+        axes[1].legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(p, dpi=110)
+        plt.close(fig)
+        return p
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for label, curve in curves.items():
+        fig.add_trace(go.Scatter(x=hours, y=curve / 1000, name=label, mode="lines"))
+    fig.add_hline(y=result.summer_threshold_mw / 1000, line_dash="dash", annotation_text="summer threshold")
+    fig.add_hline(y=result.winter_threshold_mw / 1000, line_dash="dot", annotation_text="winter threshold")
+    fig.update_layout(title="Load duration curve with added flexible load", xaxis_title="hours, sorted by load", yaxis_title="GW", template="plotly_white")
+    fig.write_html(p, include_plotlyjs=True, full_html=True)
+    return p

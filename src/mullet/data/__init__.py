@@ -40,6 +40,7 @@ __all__ = [
     "load_network_daily",
     "load_system_load",
     "read_table",
+    "read_timeseries",
 ]
 
 ERCOT_HUBS = ("HB_BUSAVG", "HB_HOUSTON", "HB_HUBAVG", "HB_NORTH", "HB_PAN", "HB_SOUTH", "HB_WEST")
@@ -169,6 +170,22 @@ def _first_bad_time(col: pd.Series) -> int | None:
         except (ValueError, TypeError):
             return _row_label(i)
     return None
+
+
+def read_timeseries(
+    path: str | Path,
+    columns: Mapping[str, str],
+    freq: str | None = None,
+    time_column: str = "interval_start_utc",
+) -> pd.DataFrame:
+    """Read and validate a user's time series file (CSV or Parquet).
+
+    ``columns`` maps each needed column to its rule: ``"finite"``, ``"nonneg"``,
+    ``"finite_or_nan"`` or ``"nonneg_or_nan"``. Times must carry a UTC offset; the
+    result is indexed by tz-aware UTC interval start, sorted and unique, and on the
+    ``freq`` grid if given (gaps allowed; callers decide what a gap means).
+    """
+    return _validated(read_table(path), str(path), _Schema(time_column, dict(columns), freq=freq))
 
 
 def _load(name: str, path: str | Path | None, schema: _Schema) -> pd.DataFrame:

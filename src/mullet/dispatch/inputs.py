@@ -24,6 +24,7 @@ from mullet.data import (
     load_ercot_loadzone_prices,
     load_system_load,
     read_table,
+    read_timeseries,
 )
 from mullet.errors import DataError, ScenarioError
 from mullet.network.history import daily_hashprice
@@ -143,10 +144,7 @@ def load_price_series(scenario: Scenario) -> pd.Series:
         if sp not in raw.columns:
             cols = [c for c in raw.columns if c != "interval_start_utc"]
             raise ScenarioError(f"power.settlement_point: got {sp!r}, not a column of {scenario.power.price_file}; allowed: {cols}")
-        from mullet.data import _Schema, _validated
-
-        frame = _validated(raw, scenario.power.price_file, _Schema("interval_start_utc", {sp: "finite"}))
-        return frame[sp]
+        return read_timeseries(scenario.power.price_file, {sp: "finite"})[sp]
     if sp in ERCOT_HUBS:
         return load_ercot_hub_prices()[sp]
     if sp in ERCOT_LOAD_ZONES:
@@ -203,10 +201,8 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
 
     # hashprice
     if scenario.hashprice_file is not None:
-        raw = read_table(scenario.hashprice_file)
-        from mullet.data import _Schema, _validated
-
-        hp_daily = _validated(raw, scenario.hashprice_file, _Schema("date", {"hashprice_usd_per_ph_day": "nonneg"}, freq="1D"))["hashprice_usd_per_ph_day"]
+        hp_file = read_timeseries(scenario.hashprice_file, {"hashprice_usd_per_ph_day": "nonneg"}, freq="1D", time_column="date")
+        hp_daily = hp_file["hashprice_usd_per_ph_day"]
         fees_missing = 0
     else:
         daily = daily_hashprice()
