@@ -15,7 +15,14 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_help_on_every_command() -> None:
-    for cmd in ([], ["network"], ["network", "history"], ["network", "at"]):
+    from mullet.cli import app
+
+    groups = {g.name: g.typer_instance for g in app.registered_groups}
+    commands = [[c.name] for c in app.registered_commands]
+    for name, group in groups.items():
+        commands += [[name]] + [[name, c.name] for c in group.registered_commands]  # type: ignore[union-attr]
+    assert ["dispatch"] in commands and ["grid", "headroom"] in commands
+    for cmd in [[], *commands]:
         out = run(*cmd, "--help")
         assert out.returncode == 0, out.stderr
         assert "Usage" in out.stdout

@@ -308,3 +308,30 @@ def test_four_cp_forecast_mode_reports_curtailment_and_misses() -> None:
     assert (peak["mining_mw"] == 0).all()
     # the charge is on the firm AI load in the peak hour: rate x 1000 / 4 x MW
     assert r.pnl["four_cp_charge_usd"] == pytest.approx(60 * 1000 / 4 * peak["expected_import_mw"].mean())
+
+
+def test_user_hashprice_file_drives_mining_value(tmp_path: Path) -> None:
+    days = pd.date_range("2023-03-01", "2023-03-03", freq="D")
+    path = tmp_path / "hp.csv"
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "hashprice_usd_per_ph_day": [42.0, 84.0, 42.0]}).to_csv(path, index=False)
+    sc = _scenario()
+    sc["hashprice_file"] = str(path)
+    r = dispatch(parse_scenario(sc))
+    hp = r.schedule["hashprice_usd_per_ph_day"]
+    assert set(hp.loc["2023-03-01"]) == {42.0} and set(hp.loc["2023-03-02"]) == {84.0}
+    value = r.schedule["mining_value_usd_per_mwh__mining"]
+    # S21: 17.5 J/TH, 2% pool fee, 5% cooling: $42/PH/day is 42 / 0.42 x 0.98 / 1.05 USD per site MWh
+    assert value.iloc[0] == pytest.approx(42 / 0.42 * 0.98 / 1.05)
+    assert not any("fees missing" in n for n in r.notes)
+
+
+@pytest.mark.parametrize("n_products", [0, 1, 3])
+def test_one_fleet_value_only_kernel_equals_full_greedy(n_products: int) -> None:
+    rng = np.random.default_rng(n_products)
+    value = rng.uniform(20, 200, size=(37, 48, 1))
+    price = rng.normal(60, 80, size=(37, 48))
+    as_price = rng.uniform(0, 60, size=(37, 48, n_products)) if n_products else None
+    kw = dict(as_price_usd_per_mw_h=as_price, max_offer_fraction=0.4, deployment_fraction=0.05, dt_h=0.25)
+    fast = greedy_dispatch(value, price, 70.0, np.zeros(1), np.array([100.0]), value_only=True, **kw)  # type: ignore[arg-type]
+    full = greedy_dispatch(value, price, 70.0, np.zeros(1), np.array([100.0]), **kw)  # type: ignore[arg-type]
+    np.testing.assert_allclose(fast.value_usd, full.value_usd, rtol=1e-12)

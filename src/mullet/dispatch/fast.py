@@ -63,6 +63,27 @@ def _worth(
     return margin + max_offer_fraction * best, best, best_p
 
 
+def _one_fleet_value(
+    value: FloatArray,
+    cost: FloatArray,
+    room_mw: float,
+    as_price: FloatArray | None,
+    k: float,
+    delta: float,
+) -> FloatArray:
+    """In-place form of the one-fleet, no-floor objective: ``sum(max(w, 0)) * room`` (few temporaries)."""
+    margin = np.subtract(value, cost)
+    if as_price is not None and as_price.shape[-1] > 0 and k > 0:
+        top = as_price[..., 0] if as_price.shape[-1] == 1 else np.max(as_price, axis=-1)
+        best = np.multiply(margin, -delta)
+        best += top
+        np.maximum(best, 0.0, out=best)
+        best *= k
+        margin += best
+    np.maximum(margin, 0.0, out=margin)
+    return np.asarray(margin.sum(axis=-1) * room_mw)
+
+
 def greedy_dispatch(
     value_usd_per_mwh: FloatArray,
     cost_usd_per_mwh: FloatArray,
@@ -128,6 +149,15 @@ def greedy_dispatch(
         return FastSolution(np.empty(0), np.empty(0), np.concatenate(values))
     fmin = np.asarray(fleet_min_mw, dtype=float)
     width = np.asarray(fleet_max_mw, dtype=float) - fmin
+    if value_only and v.shape[-1] == 1 and fmin[0] == 0 and forced_curtail is None and np.ndim(headroom_mw) == 0:
+        return FastSolution(
+            np.empty(0),
+            np.empty(0),
+            _one_fleet_value(
+                v[..., 0], cost_usd_per_mwh, min(width[0], max(float(headroom_mw), 0.0)), as_price_usd_per_mw_h, max_offer_fraction, deployment_fraction
+            )
+            * dt_h,
+        )
     margin = np.asarray(value_usd_per_mwh, dtype=float) - np.asarray(cost_usd_per_mwh, dtype=float)[..., None]
     w, best, best_p = _worth(margin, as_price_usd_per_mw_h, max_offer_fraction, deployment_fraction)
     cap = np.asarray(headroom_mw, dtype=float) - float(fmin.sum())
