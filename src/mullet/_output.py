@@ -67,7 +67,9 @@ def _fmt(value: Any) -> str:
 
 def emit_frame(console: Console, df: pd.DataFrame, fmt: OutputFormat, title: str = "", index_label: str | None = None) -> None:
     """Print ``df``: a Rich table, JSON records (index as a field) or CSV."""
-    frame = df.reset_index() if index_label is not None or df.index.name else df
+    if index_label is not None:
+        df = df.rename_axis(index_label)
+    frame = df.reset_index() if df.index.name else df
     if fmt is OutputFormat.csv:
         console.file.write(frame.to_csv(index=False))
         return

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from mullet.dispatch.result import DispatchResult
     from mullet.grid.headroom import HeadroomResult
 
-__all__ = ["Series", "check_plot_path", "plot_dispatch", "plot_headroom", "plot_lines", "plot_network_history"]
+__all__ = ["Series", "check_plot_path", "plot_dispatch", "plot_fan", "plot_headroom", "plot_lines", "plot_network_history"]
 
 Series = tuple[str, str, str]
 """(column, label, panel title) of one line; lines with the same panel title share a panel."""
@@ -174,3 +174,10 @@ def plot_headroom(load_mw: pd.Series, result: HeadroomResult, path: str | Path, 
     fig.update_layout(title="Load duration curve with added flexible load", xaxis_title="hours, sorted by load", yaxis_title="GW", template="plotly_white")
     fig.write_html(p, include_plotlyjs=True, full_html=True)
     return p
+
+
+def plot_fan(fans: dict[str, pd.DataFrame], path: str | Path, title: str) -> Path:
+    """One panel per series: P10, P50 and P90 across simulated paths (each frame has p10/p50/p90 columns)."""
+    frame = pd.DataFrame({f"{name}__{q}": fan[q] for name, fan in fans.items() for q in ("p10", "p50", "p90")})
+    lines: list[Series] = [(f"{name}__{q}", q.upper(), name) for name in fans for q in ("p10", "p50", "p90")]
+    return plot_lines(frame, lines, path, title)
