@@ -120,28 +120,30 @@ def build_lp(x: SiteInputs) -> LpModel:
         integrality[base : base + 3 * t] = 1
 
     rows = _Rows([], [], [], [], [])
-    # interconnect: sum_f m + sum_b a <= L - firm
-    for j in range(f):
-        rows.add(tt, m0 + j * t + tt, 1.0)
-    for j in range(b):
-        rows.add(tt, a0 + j * t + tt, 1.0)
-    rows.close(t, -INF, x.import_limit_mw - x.firm_ai_mw)
+    # interconnect: sum_f m + sum_b a <= L - firm; with demand charges it is the bound peak <= L - firm instead
+    if not use_peak:
+        for j in range(f):
+            rows.add(tt, m0 + j * t + tt, 1.0)
+        for j in range(b):
+            rows.add(tt, a0 + j * t + tt, 1.0)
+        rows.close(t, -INF, x.import_limit_mw - x.firm_ai_mw)
     # ancillary capacity: r[f,t] - k m[f,t] <= -k floor_f
     if p:
         for j in range(f):
             rows.add(tt, m0 + j * t + tt, -x.as_max_offer_fraction)
             rows.add(tt, r0 + j * t + tt, 1.0)
             rows.close(t, -INF, -x.as_max_offer_fraction * x.fleet_min_mw[j])
-    # ramp: |m[t] - m[t-1]| <= R dt
+    # ramp: |m[t] - m[t-1]| <= R dt (left out where it cannot bind: R dt >= the fleet's whole range)
     for j in range(f):
-        if np.isfinite(x.fleet_ramp_mw_per_h[j]) and t > 1:
+        if np.isfinite(x.fleet_ramp_mw_per_h[j]) and t > 1 and x.fleet_ramp_mw_per_h[j] * dt < x.fleet_max_mw[j] - x.fleet_min_mw[j]:
             r = tt[1:] - 1
             rows.add(r, m0 + j * t + tt[1:], 1.0)
             rows.add(r, m0 + j * t + tt[:-1], -1.0)
             step = x.fleet_ramp_mw_per_h[j] * dt
             rows.close(t - 1, -step, step)
-    # demand charge: import - peak[month] <= -firm
+    # demand charge: import - peak[month] <= -firm (and, through the bound on peak, the interconnect)
     if use_peak:
+        hi[k0 : k0 + n_k] = x.import_limit_mw
         for j in range(f):
             rows.add(tt, m0 + j * t + tt, 1.0)
         for j in range(b):
@@ -211,8 +213,8 @@ def solve_lp(x: SiteInputs, time_limit_s: float = 600.0, mip_rel_gap: float = 1e
     if model.committed:
         h.setOptionValue("mip_rel_gap", mip_rel_gap)
     else:
-        # the LP is already in reduced form; HiGHS' presolve costs more than it saves here (measured in benchmarks/)
-        h.setOptionValue("presolve", "off")
+        h.setOptionValue("solver", "simplex")
+        h.setOptionValue("simplex_strategy", 1)  # dual simplex after presolve: fewest iterations here (benchmarks/)
     h.passModel(model.lp)
     h.run()
     status = h.getModelStatus()
