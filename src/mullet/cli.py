@@ -24,6 +24,10 @@ app = typer.Typer(
 )
 network_app = typer.Typer(help="Bitcoin network history: price, difficulty, hashrate, fees, hashprice.", no_args_is_help=True)
 app.add_typer(network_app, name="network")
+runs_app = typer.Typer(help="Stored plan runs (DuckDB): list, show, compare, export.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+contracts_app = typer.Typer(help="Public AI/HPC deals modelled as contracts, against mining per MW.", no_args_is_help=True)
+app.add_typer(contracts_app, name="contracts")
 grid_app = typer.Typer(help="Grid impact: curtailment-enabled headroom, and a site against system peaks.", no_args_is_help=True)
 app.add_typer(grid_app, name="grid")
 
@@ -314,6 +318,151 @@ def grid_impact_cmd(
     emit_frame(console, result.table, fmt, title=title)
     for note in result.notes:
         err_console.print(f"note: {note}", markup=False)
+
+
+DbOpt = Annotated[Path, typer.Option("--db", help="DuckDB results store.")]
+
+
+def _floats(text: str, field: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise MulletError(f"{field}: got {text!r}, allowed: comma-separated numbers") from None
+
+
+@app.command("plan")
+def plan_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file of the site.")],
+    paths: Annotated[int, typer.Option("--paths", min=1, max=1_000_000)] = 200,
+    years: Annotated[int, typer.Option("--years", min=1, max=30)] = 10,
+    ai_shares: Annotated[str, typer.Option("--ai-shares", help="Shares of the site's MW turned into AI.")] = "0,0.25,0.5,0.75,1",
+    conversion_years: Annotated[str, typer.Option("--conversion-years", help="Years the AI load is energised (1 = first).")] = "1,3",
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    ai_usd_per_kw_month: Annotated[float, typer.Option("--ai-usd-per-kw-month", help="AI lease rate [USD/kW-month of IT].")] = 130.0,
+    discount_rate: Annotated[float, typer.Option("--discount-rate", help="Discount rate [-/year].")] = 0.12,
+    exit_ev_usd_per_mw: Annotated[float, typer.Option("--exit-ev-usd-per-mw", help="Sale price of the site per MW.")] = 1_500_000.0,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler tcp://HOST:PORT (or MULLET_SCHEDULER).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Local processes (default: all cores).", min=1)] = None,
+    db: DbOpt = Path("mullet.duckdb"),
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """NPV distributions of turning a site's MW into AI, by share and year, with pure mining, pure AI, hybrid and exit."""
+    import json
+
+    import pandas as pd
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from mullet._output import to_jsonable
+    from mullet.plan import PlanConfig, input_hash, run_plan
+    from mullet.site import load_scenario
+    from mullet.store import save_plan
+
+    sc = load_scenario(scenario)
+    cfg = PlanConfig(
+        paths=paths,
+        years=years,
+        ai_shares=_floats(ai_shares, "ai_shares"),
+        conversion_years=[int(v) for v in _floats(conversion_years, "conversion_years")],
+        seed=seed,
+        ai_usd_per_kw_month=ai_usd_per_kw_month,
+        discount_rate_fraction=discount_rate,
+        exit_ev_usd_per_mw=exit_ev_usd_per_mw,
+    )
+    started = pd.Timestamp.now(tz="UTC")
+    with Progress(TextColumn("plan"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("chunks", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = run_plan(sc, cfg, scheduler=scheduler, workers=workers, progress=progress)
+    table = result.table()
+    strategies = result.strategies()
+    share, conv = result.recommended()
+    summary = {
+        "scenario": sc.name,
+        "paths_completed": result.completed_paths,
+        "interrupted": result.interrupted,
+        "recommended": {"ai_share": share, "conversion_year": conv},
+        "strategies": strategies.reset_index().to_dict(orient="records"),
+        "table": table.to_dict(orient="records"),
+        "notes": result.notes,
+    }
+    run_id = save_plan(db, result, str(scenario), scenario.read_text(), input_hash(sc, cfg), started, to_jsonable(summary))
+    if fmt is OutputFormat.json:
+        console.file.write(json.dumps(to_jsonable({"run_id": run_id, **summary}), indent=1) + "\n")
+    else:
+        cols = ["ai_share", "conversion_year", "npv_p10_musd", "npv_p50_musd", "npv_p90_musd", "loss_probability"]
+        cols += ["revenue_usd_per_mw_year", "irr_p50", "peak_funding_p50_musd"]
+        emit_frame(console, table[cols], fmt, title=f"{sc.name}: {result.completed_paths} paths x {years} years, NPV at {discount_rate:.0%} [M USD]")
+        emit_frame(
+            console, strategies[["ai_share", "conversion_year", "npv_p10_musd", "npv_p50_musd", "npv_p90_musd", "loss_probability"]], fmt, title="Strategies"
+        )
+        console.print(f"recommended: {share:.0%} of the site's MW as AI from year {conv}; run {run_id} stored in {db}", markup=False)
+        for note in result.notes:
+            err_console.print(f"note: {note}", markup=False)
+    if result.interrupted:
+        raise typer.Exit(130)
+
+
+@runs_app.command("list")
+def runs_list_cmd(db: DbOpt = Path("mullet.duckdb"), fmt: FormatOpt = OutputFormat.table) -> None:
+    """All stored runs, newest first."""
+    from mullet.store import list_runs
+
+    emit_frame(console, list_runs(db), fmt, title=f"Runs in {db}")
+
+
+@runs_app.command("show")
+def runs_show_cmd(run_id: Annotated[str, typer.Argument()], db: DbOpt = Path("mullet.duckdb"), fmt: FormatOpt = OutputFormat.table) -> None:
+    """One run's metadata and strategy summary."""
+    import json
+
+    from mullet._output import to_jsonable
+    from mullet.store import show_run
+
+    rec = show_run(db, run_id)
+    if fmt is OutputFormat.json:
+        console.file.write(json.dumps(to_jsonable(rec), indent=1, default=str) + "\n")
+        return
+    summary = rec.pop("summary")
+    rec.pop("scenario_toml", None)
+    emit_records(console, rec, fmt, title=f"Run {run_id}")
+    emit_records(console, summary["strategies"], fmt, title="Strategies")
+
+
+@runs_app.command("compare")
+def runs_compare_cmd(run_a: str, run_b: str, db: DbOpt = Path("mullet.duckdb"), fmt: FormatOpt = OutputFormat.table) -> None:
+    """Two runs side by side: NPV per AI share and conversion year."""
+    from mullet.store import compare_runs
+
+    emit_frame(console, compare_runs(db, run_a, run_b), fmt, title=f"{run_a} (a) vs {run_b} (b), M USD")
+
+
+@runs_app.command("export")
+def runs_export_cmd(run_id: str, out: Annotated[Path, typer.Option("--out", help="FILE.csv or FILE.parquet")], db: DbOpt = Path("mullet.duckdb")) -> None:
+    """Per-path results of a run to CSV or Parquet."""
+    from mullet.store import export_run
+
+    err_console.print(f"written {export_run(db, run_id, out)}")
+
+
+@contracts_app.command("examples")
+def contracts_examples_cmd(
+    dates: Annotated[str, typer.Option("--dates", help="Days of the hashprice history to compare mining at.")] = "2023-06-01,2024-06-01,2025-06-01",
+    efficiency_j_per_th: EfficiencyOpt = 17.5,
+    power_usd_per_mwh: Annotated[float, typer.Option("--power-usd-per-mwh", help="Power price for mining margins.")] = 45.0,
+    gpu_usd_per_hour: Annotated[float, typer.Option("--gpu-usd-per-hour", help="H100 rental price for the 10 MW claim.")] = 2.0,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """IREN-Microsoft and Hut 8-Fluidstack per MW-year next to mining; and '10 MW of H100s earn what 100 MW of mining earns'."""
+    from mullet.contracts import compare_contracts
+
+    deals, claim = compare_contracts([d.strip() for d in dates.split(",") if d.strip()], efficiency_j_per_th, power_usd_per_mwh, gpu_usd_per_hour)
+    emit_frame(console, deals, fmt, title="Contracted AI revenue per IT MW-year vs mining per MW-year (USD)")
+    emit_frame(
+        console, claim, fmt, title=f"10 MW of H100 GPU cloud at ${gpu_usd_per_hour:g}/GPU-h vs 100 MW of mining at {efficiency_j_per_th:g} J/TH (USD/year)"
+    )
 
 
 def main() -> None:

@@ -350,7 +350,7 @@ def simulate_network(
     paths: int = 100,
     years: float = 4.0,
     events: list[Event] | None = None,
-    seed: int | None = 0,
+    seed: int | np.random.Generator | None = 0,
     supply: SupplyModel | None = None,
     price_model: PriceModel | None = None,
     fee_model: FeeModel | None = None,

@@ -1,0 +1,202 @@
+"""Results store: every plan run in an embedded DuckDB database, written in one transaction.
+
+Tables: ``runs`` (one row per run: id, input hash, scenario file and text,
+package version, UTC timestamps, status, summary JSON) and ``path_results``
+(one row per run, strategy and path). A run is inserted with its path results
+in a single transaction, so an interrupted write never shows as complete.
+DuckDB allows one writing process at a time: a second writer waits and retries,
+then fails with a clear error.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from mullet import __version__
+from mullet.errors import MulletError
+
+__all__ = ["StoreBusyError", "compare_runs", "export_run", "list_runs", "open_store", "save_plan", "show_run"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY,
+    kind VARCHAR NOT NULL,
+    input_hash VARCHAR NOT NULL,
+    scenario_file VARCHAR,
+    scenario_toml VARCHAR,
+    package_version VARCHAR NOT NULL,
+    started_utc TIMESTAMPTZ NOT NULL,
+    finished_utc TIMESTAMPTZ NOT NULL,
+    status VARCHAR NOT NULL,
+    summary_json VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS path_results (
+    run_id VARCHAR NOT NULL,
+    ai_share DOUBLE NOT NULL,
+    conversion_year INTEGER NOT NULL,
+    path INTEGER NOT NULL,
+    npv_usd DOUBLE,
+    revenue_usd DOUBLE,
+    irr DOUBLE,
+    peak_funding_usd DOUBLE,
+    dilution_fraction DOUBLE
+);
+"""
+
+
+class StoreBusyError(MulletError):
+    """Another process holds the database."""
+
+
+@contextmanager
+def open_store(path: str | Path, read_only: bool = False, wait_s: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open (and create) the store, retrying while another process holds its lock."""
+    p = Path(path)
+    if read_only and not p.exists():
+        raise MulletError(f"db: '{p}' does not exist; run `mullet plan` first or pass --db")
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(p), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if time.monotonic() > deadline:
+                raise StoreBusyError(f"db: '{p}' is locked by another process ({exc}); retry when it finishes") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    try:
+        if not read_only:
+            con.execute(_SCHEMA)
+        yield con
+    finally:
+        con.close()
+
+
+def save_plan(
+    path: str | Path, result: Any, scenario_file: str | None, scenario_toml: str | None, input_hash: str, started_utc: pd.Timestamp, summary: dict[str, Any]
+) -> str:
+    """Write a plan run and all its per-path results in one transaction; return the run id."""
+    run_id = uuid.uuid4().hex[:12]
+    rows = []
+    for (share, conv), npv_usd in result.npv_usd.items():
+        n = len(npv_usd)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "run_id": run_id,
+                    "ai_share": share,
+                    "conversion_year": conv,
+                    "path": np.arange(n, dtype=np.int32),
+                    "npv_usd": npv_usd,
+                    "revenue_usd": result.revenue_usd[(share, conv)],
+                    "irr": result.irr[(share, conv)],
+                    "peak_funding_usd": result.peak_funding_usd[(share, conv)],
+                    "dilution_fraction": result.dilution_fraction[(share, conv)],
+                }
+            )
+        )
+    paths = pd.concat(rows, ignore_index=True)
+    status = "interrupted" if result.interrupted else "complete"
+    with open_store(path) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.register("paths_df", paths)
+            con.execute("INSERT INTO path_results SELECT * FROM paths_df")
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run_id,
+                    "plan",
+                    input_hash,
+                    scenario_file,
+                    scenario_toml,
+                    __version__,
+                    started_utc.to_pydatetime(),
+                    pd.Timestamp.now(tz="UTC").to_pydatetime(),
+                    status,
+                    json.dumps(summary),
+                ],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return run_id
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+    """Query result as a DataFrame, built from rows (DuckDB's own ``.df()`` trips pandas deprecation warnings)."""
+    cur = con.execute(sql, params or [])
+    return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
+
+
+def list_runs(path: str | Path) -> pd.DataFrame:
+    """All runs, newest first."""
+    with open_store(path, read_only=True) as con:
+        return _frame(
+            con,
+            "SELECT run_id, kind, status, CAST(started_utc AS VARCHAR) AS started_utc, CAST(finished_utc AS VARCHAR) AS finished_utc, "
+            "scenario_file, package_version, input_hash FROM runs ORDER BY runs.started_utc DESC",
+        )
+
+
+def show_run(path: str | Path, run_id: str) -> dict[str, Any]:
+    """One run's metadata and summary."""
+    with open_store(path, read_only=True) as con:
+        row = _frame(
+            con,
+            "SELECT run_id, kind, status, input_hash, scenario_file, scenario_toml, package_version, CAST(started_utc AS VARCHAR) AS started_utc, "
+            "CAST(finished_utc AS VARCHAR) AS finished_utc, summary_json FROM runs WHERE run_id = ?",
+            [run_id],
+        )
+    if row.empty:
+        raise MulletError(f"run_id: got {run_id!r}, not in the store; see `mullet runs list`")
+    rec = row.iloc[0].to_dict()
+    rec["summary"] = json.loads(rec.pop("summary_json"))
+    return rec
+
+
+def compare_runs(path: str | Path, run_a: str, run_b: str) -> pd.DataFrame:
+    """Per (AI share, conversion year): mean and P50 NPV of two runs side by side [M USD]."""
+    for r in (run_a, run_b):
+        show_run(path, r)
+    with open_store(path, read_only=True) as con:
+        return _frame(
+            con,
+            """
+            SELECT ai_share, conversion_year,
+                   avg(npv_usd) FILTER (WHERE run_id = ?) / 1e6 AS npv_mean_musd_a,
+                   avg(npv_usd) FILTER (WHERE run_id = ?) / 1e6 AS npv_mean_musd_b,
+                   median(npv_usd) FILTER (WHERE run_id = ?) / 1e6 AS npv_p50_musd_a,
+                   median(npv_usd) FILTER (WHERE run_id = ?) / 1e6 AS npv_p50_musd_b
+            FROM path_results WHERE run_id IN (?, ?)
+            GROUP BY ai_share, conversion_year ORDER BY ai_share, conversion_year
+            """,
+            [run_a, run_b, run_a, run_b, run_a, run_b],
+        )
+
+
+def export_run(path: str | Path, run_id: str, out: str | Path) -> Path:
+    """Write one run's per-path results to CSV or Parquet (by suffix)."""
+    show_run(path, run_id)
+    o = Path(out)
+    with open_store(path, read_only=True) as con:
+        df = _frame(con, "SELECT * FROM path_results WHERE run_id = ? ORDER BY ai_share, conversion_year, path", [run_id])
+    if o.suffix.lower() == ".parquet":
+        df.to_parquet(o)
+    elif o.suffix.lower() == ".csv":
+        df.to_csv(o, index=False)
+    else:
+        raise MulletError(f"out: got '{o.name}', allowed: a .csv or .parquet file")
+    return o
