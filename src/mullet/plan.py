@@ -128,13 +128,13 @@ class PlanResult:
         return pd.DataFrame(rows)
 
     def recommended(self) -> StrategyKey:
-        """The (AI share, conversion year) with the highest mean NPV."""
-        return max(self.npv_usd, key=lambda k: float(self.npv_usd[k].mean()))
+        """The (AI share, conversion year) with the highest median (P50) NPV: robust to the heavy right tail of BTC prices."""
+        return max(self.npv_usd, key=lambda k: float(np.median(self.npv_usd[k])))
 
     def strategies(self) -> pd.DataFrame:
         """Pure mining, pure AI, the best hybrid, and exit (sale at ``exit_ev_usd_per_mw``)."""
         t = self.table().set_index(["ai_share", "conversion_year"])
-        best = lambda frame: frame["npv_mean_musd"].idxmax()  # noqa: E731
+        best = lambda frame: frame["npv_p50_musd"].idxmax()  # noqa: E731
         picks: dict[str, Any] = {}
         mining = t[t.index.get_level_values(0) == 0.0]
         ai = t[t.index.get_level_values(0) == 1.0]
@@ -153,7 +153,9 @@ class PlanResult:
             "npv_mean_musd": exit_musd,
             "loss_probability": 0.0,
         }
-        return pd.DataFrame(picks).T.rename_axis("strategy")
+        out = pd.DataFrame(picks).T.rename_axis("strategy")
+        out["conversion_year"] = out["conversion_year"].astype(int)
+        return out.infer_objects()
 
 
 # --- one chunk of paths ----------------------------------------------------------------------------------
