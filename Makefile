@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(VENV)/bin/mullet dispatch scenarios/default.toml
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/ruff format --check src
 
 typecheck: $(STAMP)

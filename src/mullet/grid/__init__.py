@@ -1,7 +1,7 @@
 """Grid impact: curtailment-enabled headroom and what a site adds to system peaks."""
 
 from mullet.grid.headroom import DEFAULT_SEASONS, HeadroomResult, HeadroomRow, SeasonalLoad, curtailment_rate, headroom, prepare_load
-from mullet.grid.impact import ImpactResult, load_emission_factors, site_impact
+from mullet.grid.impact import ImpactResult, load_emission_factors, site_impact, site_variants
 
 __all__ = [
     "DEFAULT_SEASONS",
@@ -14,4 +14,5 @@ __all__ = [
     "load_emission_factors",
     "prepare_load",
     "site_impact",
+    "site_variants",
 ]

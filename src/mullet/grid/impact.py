@@ -23,7 +23,7 @@ from mullet.errors import ScenarioError
 from mullet.grid.headroom import headroom, prepare_load
 from mullet.site import MiningFleet, Scenario, load_scenario
 
-__all__ = ["ImpactResult", "load_emission_factors", "site_impact"]
+__all__ = ["ImpactResult", "load_emission_factors", "site_impact", "site_variants"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,12 @@ def load_emission_factors(path: str | Path) -> pd.Series:
     return frame["emission_factor_t_per_mwh"]
 
 
-def _variants(sc: Scenario) -> dict[str, Scenario]:
+def site_variants(sc: Scenario) -> dict[str, Scenario]:
+    """The scenario's site MW as firm AI, as flexible mining (its miners, scaled), and as itself (hybrid).
+
+    The firm-AI variant leases the whole site MW as IT load at the first AI block's PUE and colocation rate
+    (or PUE 1.25 and $130/kW-month when the scenario has no colocation block).
+    """
     ai_mw = sum(b.site_load_mw for b in sc.ai)
     mining_mw = sum(f.site_power_mw for f in sc.mining)
     site_mw = ai_mw + mining_mw
@@ -61,11 +66,14 @@ def _variants(sc: Scenario) -> dict[str, Scenario]:
     else:
         unit = MiningFleet(model="Antminer S21", units=1)
         mining = [MiningFleet(name="all-mining", model="Antminer S21", units=max(1, round(site_mw / unit.site_power_mw)))]
+    template = sc.ai[0] if sc.ai else None
+    pue = template.pue if template else 1.25
+    rate = template.colocation_usd_per_kw_month if template and template.contract == "colocation" else 130.0
     firm = Scenario.model_validate(
         {
             **sc.model_dump(),
             "name": f"{sc.name} as firm AI",
-            "ai": [{"name": "firm-ai", "it_load_mw": site_mw, "pue": 1.0, "service": "firm", "colocation_usd_per_kw_month": 0.0}],
+            "ai": [{"name": "firm-ai", "it_load_mw": site_mw / pue, "pue": pue, "service": "firm", "colocation_usd_per_kw_month": rate}],
             "mining": [],
             "interconnect": {"import_limit_mw": max(sc.interconnect.import_limit_mw, site_mw)},
         }
@@ -95,7 +103,7 @@ def site_impact(
     rows = {}
     hourly: dict[str, pd.Series] = {}
     sizes: dict[str, float] = {}
-    for name, variant in _variants(sc).items():
+    for name, variant in site_variants(sc).items():
         result = dispatch(variant, start, end)
         load = result.schedule["expected_import_mw"].resample("1h").mean()
         hourly[name] = load
