@@ -465,6 +465,35 @@ def contracts_examples_cmd(
     )
 
 
+@app.command("industry")
+def industry_cmd(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Facts known on this day (default: all).")] = None,
+    company: Annotated[str | None, typer.Option("--company", help="One company.")] = None,
+    facts: Annotated[Path | None, typer.Option("--facts", help="Your own facts file (same columns), merged in.")] = None,
+    ev: Annotated[Path | None, typer.Option("--ev", help="CSV of company, as_of, enterprise_value_usd for EV per MW.")] = None,
+    fmt: FormatOpt = OutputFormat.table,
+    plot: PlotOpt = None,
+) -> None:
+    """The public miners' pivot to AI: MW, contracts, revenue per MW-year, with sources."""
+    from mullet.data import read_table
+    from mullet.industry import deals, load_facts, peer_table, plot_ai_vs_power
+    from mullet.plot import check_plot_path
+
+    if plot is not None:
+        check_plot_path(plot)
+    data = load_facts(facts)
+    evs = read_table(ev) if ev is not None else None
+    table = peer_table(data, as_of, company, evs)
+    d = deals(data, as_of)
+    if company is not None and len(d):
+        d = d[d["company"] == company]
+    emit_frame(console, table, fmt, title=f"Peers{' as of ' + as_of if as_of else ''}: MW, contracted AI revenue [USD/year and USD/IT MW-year]")
+    if fmt is OutputFormat.table and len(d):
+        emit_frame(console, d, fmt, title="AI/HPC contracts (per MW-year from the finance lease model)")
+    if plot is not None:
+        err_console.print(f"chart written to {plot_ai_vs_power(table, plot)}")
+
+
 def main() -> None:
     """Entry point: run the app, turning domain errors into one line and exit code 2."""
     try:
