@@ -25,7 +25,18 @@ import pandas as pd
 from mullet import __version__
 from mullet.errors import MulletError
 
-__all__ = ["StoreBusyError", "compare_runs", "export_run", "list_runs", "open_store", "save_plan", "show_run"]
+__all__ = [
+    "StoreBusyError",
+    "compare_runs",
+    "export_run",
+    "list_runs",
+    "load_schedule",
+    "open_store",
+    "plan_paths",
+    "save_dispatch",
+    "save_plan",
+    "show_run",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -39,6 +50,16 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_utc TIMESTAMPTZ NOT NULL,
     status VARCHAR NOT NULL,
     summary_json VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dispatch_schedules (
+    run_id VARCHAR NOT NULL,
+    interval_start_utc VARCHAR NOT NULL,
+    price_usd_per_mwh DOUBLE,
+    mining_mw DOUBLE,
+    ai_mw DOUBLE,
+    as_offer_mw DOUBLE,
+    grid_import_mw DOUBLE,
+    four_cp_interval BOOLEAN
 );
 CREATE TABLE IF NOT EXISTS path_results (
     run_id VARCHAR NOT NULL,
@@ -133,6 +154,72 @@ def save_plan(
             con.execute("ROLLBACK")
             raise
     return run_id
+
+
+def save_dispatch(path: str | Path, result: Any, scenario_file: str | None, scenario_toml: str | None, input_hash: str, started_utc: pd.Timestamp) -> str:
+    """Write a dispatch run (summary and interval schedule) in one transaction; return the run id."""
+    run_id = uuid.uuid4().hex[:12]
+    s = result.schedule
+    sched = pd.DataFrame(
+        {
+            "run_id": run_id,
+            "interval_start_utc": [t.isoformat() for t in s.index],
+            "price_usd_per_mwh": s["price_usd_per_mwh"].to_numpy(),
+            "mining_mw": s["mining_mw"].to_numpy(),
+            "ai_mw": s["ai_mw"].to_numpy(),
+            "as_offer_mw": s["as_offer_mw"].to_numpy(),
+            "grid_import_mw": s["grid_import_mw"].to_numpy(),
+            "four_cp_interval": s["four_cp_interval"].to_numpy(dtype=bool),
+        }
+    )
+    summary = json.loads(json.dumps(result.summary(), default=float))
+    with open_store(path) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.register("sched_df", sched)
+            con.execute("INSERT INTO dispatch_schedules SELECT * FROM sched_df")
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run_id,
+                    "dispatch",
+                    input_hash,
+                    scenario_file,
+                    scenario_toml,
+                    __version__,
+                    started_utc.to_pydatetime(),
+                    pd.Timestamp.now(tz="UTC").to_pydatetime(),
+                    "complete",
+                    json.dumps(summary),
+                ],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return run_id
+
+
+def load_schedule(path: str | Path, run_id: str) -> pd.DataFrame:
+    """The stored interval schedule of a dispatch run, indexed by UTC interval start."""
+    show_run(path, run_id)
+    with open_store(path, read_only=True) as con:
+        df = _frame(con, "SELECT * EXCLUDE (run_id) FROM dispatch_schedules WHERE run_id = ? ORDER BY interval_start_utc", [run_id])
+    if df.empty:
+        raise MulletError(f"run_id: {run_id!r} has no schedule (it is not a dispatch run)")
+    df.index = pd.DatetimeIndex(pd.to_datetime(df.pop("interval_start_utc"), utc=True), name="interval_start_utc")
+    return df
+
+
+def plan_paths(path: str | Path, run_id: str) -> pd.DataFrame:
+    """Per-path results of a plan run."""
+    show_run(path, run_id)
+    with open_store(path, read_only=True) as con:
+        return _frame(
+            con,
+            "SELECT ai_share, conversion_year, path, npv_usd, revenue_usd FROM path_results WHERE run_id = ? ORDER BY ai_share, conversion_year, path",
+            [run_id],
+        )
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> pd.DataFrame:

@@ -227,11 +227,15 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
     as_price = np.zeros((t, len(products)))
     if products:
         as_frame = load_as_prices(scenario.ancillary.price_file)
-        if index[0] < as_frame.index[0] or index[-1] >= as_frame.index[-1] + pd.Timedelta("1h"):
+        outside = (index < as_frame.index[0]) | (index >= as_frame.index[-1] + pd.Timedelta("1h"))
+        if outside.all():
             raise ScenarioError(
                 f"ancillary.products: the horizon is outside the ancillary price data ({as_frame.index[0]}..{as_frame.index[-1]}); "
                 "set ancillary.price_file or offer no products"
             )
+        if outside.any():
+            notes.append(f"no ancillary prices for {outside.sum() * dt_h:g} h of the horizon (outside the data); nothing offered there")
+        as_frame = as_frame.reindex(as_frame.index.union(index[outside]).sort_values())
         for k, p in enumerate(products):
             col = as_frame[p]
             spread = _spread(col, index, f"ancillary {p}")
