@@ -20,6 +20,7 @@ from plotly.subplots import make_subplots
 from mullet.dispatch.result import PNL_KEYS
 
 __all__ = [
+    "dispatch_figures",
     "events_figure",
     "fan_figure",
     "headroom_figure",
@@ -191,17 +192,21 @@ def render_report(title: str, sections: Sequence[tuple[str, str | go.Figure]], p
     return p
 
 
-def _dispatch_sections(result: Any) -> list[tuple[str, str | go.Figure]]:
-    s = result.schedule
-    value_cols = [c for c in s.columns if c.startswith("mining_value_usd_per_mwh__")]
+def dispatch_figures(schedule: pd.DataFrame, pnl: Mapping[str, float], metrics: Mapping[str, Any]) -> list[tuple[str, go.Figure]]:
+    """The dispatch charts, in report order: used by the HTML report and by the dashboard's run page."""
+    value_cols = [c for c in schedule.columns if c.startswith("mining_value_usd_per_mwh__")]
     return [
-        ("Site summary", _table({"scenario": result.scenario, "solver": result.solver, **result.pnl}) + _table(result.metrics)),
-        ("P&L waterfall", pnl_waterfall(result.pnl)),
-        ("Mining load by hour and day", mining_heatmap(s)),
-        ("Price against mining", price_vs_mining(s, value_cols[0] if value_cols else None)),
-        ("Revenue per MW: AI vs mining", revenue_per_mw_figure(result.metrics)),
-        ("Demand response and 4CP", events_figure(s)),
+        ("P&L waterfall", pnl_waterfall(pnl)),
+        ("Mining load by hour and day", mining_heatmap(schedule)),
+        ("Price against mining", price_vs_mining(schedule, value_cols[0] if value_cols else None)),
+        ("Revenue per MW: AI vs mining", revenue_per_mw_figure(metrics)),
+        ("Demand response and 4CP", events_figure(schedule)),
     ]
+
+
+def _dispatch_sections(result: Any) -> list[tuple[str, str | go.Figure]]:
+    summary = ("Site summary", _table({"scenario": result.scenario, "solver": result.solver, **result.pnl}) + _table(result.metrics))
+    return [summary, *dispatch_figures(result.schedule, result.pnl, result.metrics)]
 
 
 def report_for_scenario(scenario: str | Path, out: str | Path, start: str | None = None, end: str | None = None) -> Path:
@@ -221,14 +226,7 @@ def report_for_run(db: str | Path, run_id: str, out: str | Path) -> Path:
     summary = rec["summary"]
     sections: list[tuple[str, str | go.Figure]] = [("Run", _table({k: v for k, v in rec.items() if k not in ("summary", "scenario_toml")}))]
     if rec["kind"] == "dispatch":
-        schedule = load_schedule(db, run_id)
-        sections += [
-            ("P&L waterfall", pnl_waterfall(summary["pnl"])),
-            ("Mining load by hour and day", mining_heatmap(schedule)),
-            ("Price against mining", price_vs_mining(schedule)),
-            ("Revenue per MW: AI vs mining", revenue_per_mw_figure(summary["metrics"])),
-            ("Demand response and 4CP", events_figure(schedule)),
-        ]
+        sections += dispatch_figures(load_schedule(db, run_id), summary["pnl"], summary["metrics"])
     else:
         from mullet.network import simulate_network
 

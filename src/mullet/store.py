@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -129,30 +130,8 @@ def save_plan(
         )
     paths = pd.concat(rows, ignore_index=True)
     status = "interrupted" if result.interrupted else "complete"
-    with open_store(path) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.register("paths_df", paths)
-            con.execute("INSERT INTO path_results SELECT * FROM paths_df")
-            con.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run_id,
-                    "plan",
-                    input_hash,
-                    scenario_file,
-                    scenario_toml,
-                    __version__,
-                    started_utc.to_pydatetime(),
-                    pd.Timestamp.now(tz="UTC").to_pydatetime(),
-                    status,
-                    json.dumps(summary),
-                ],
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+    meta = _RunMeta(run_id, "plan", input_hash, scenario_file, scenario_toml, started_utc, status, summary)
+    _write_run(path, meta, "path_results", paths)
     return run_id
 
 
@@ -173,31 +152,36 @@ def save_dispatch(path: str | Path, result: Any, scenario_file: str | None, scen
         }
     )
     summary = json.loads(json.dumps(result.summary(), default=float))
+    _write_run(path, _RunMeta(run_id, "dispatch", input_hash, scenario_file, scenario_toml, started_utc, "complete", summary), "dispatch_schedules", sched)
+    return run_id
+
+
+@dataclass(frozen=True)
+class _RunMeta:
+    run_id: str
+    kind: str
+    input_hash: str
+    scenario_file: str | None
+    scenario_toml: str | None
+    started_utc: pd.Timestamp
+    status: str
+    summary: dict[str, Any]
+
+
+def _write_run(path: str | Path, meta: _RunMeta, table: str, rows: pd.DataFrame) -> None:
+    """Insert a run's detail rows into ``table`` and its ``runs`` row in one transaction (all or nothing)."""
     with open_store(path) as con:
         con.execute("BEGIN TRANSACTION")
         try:
-            con.register("sched_df", sched)
-            con.execute("INSERT INTO dispatch_schedules SELECT * FROM sched_df")
-            con.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run_id,
-                    "dispatch",
-                    input_hash,
-                    scenario_file,
-                    scenario_toml,
-                    __version__,
-                    started_utc.to_pydatetime(),
-                    pd.Timestamp.now(tz="UTC").to_pydatetime(),
-                    "complete",
-                    json.dumps(summary),
-                ],
-            )
+            con.register("detail_rows", rows)
+            con.execute(f"INSERT INTO {table} SELECT * FROM detail_rows")  # table is one of two constants, never user input
+            values = [meta.run_id, meta.kind, meta.input_hash, meta.scenario_file, meta.scenario_toml, __version__]
+            values += [meta.started_utc.to_pydatetime(), pd.Timestamp.now(tz="UTC").to_pydatetime(), meta.status, json.dumps(meta.summary)]
+            con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
-    return run_id
 
 
 def load_schedule(path: str | Path, run_id: str) -> pd.DataFrame:

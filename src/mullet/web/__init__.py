@@ -382,7 +382,7 @@ def create_app(db: str | Path = "mullet.duckdb", scenario_dir: str | Path = "sce
 
     @api.get("/runs/{run_id}", response_class=HTMLResponse)
     def run_page(run_id: str) -> HTMLResponse:
-        from mullet.report import events_figure, mining_heatmap, npv_histogram, pnl_waterfall, price_vs_mining, revenue_per_mw_figure
+        from mullet.report import dispatch_figures, npv_histogram
 
         rec = show_run(db_path, check_run_id(run_id))
         summary = rec["summary"]
@@ -392,13 +392,7 @@ def create_app(db: str | Path = "mullet.duckdb", scenario_dir: str | Path = "sce
             s = load_schedule(db_path, run_id)
             facts.update({k: f"{v:,.0f}" for k, v in summary["pnl"].items()})
             facts["notes"] = "; ".join(summary.get("notes", []))
-            figs = [
-                ("P&L waterfall", pnl_waterfall(summary["pnl"])),
-                ("Mining load by hour and day", mining_heatmap(s)),
-                ("Price against mining", price_vs_mining(s)),
-                ("Revenue per MW: AI vs mining", revenue_per_mw_figure(summary["metrics"])),
-                ("Demand response and 4CP", events_figure(s)),
-            ]
+            figs = dispatch_figures(s, summary["pnl"], summary["metrics"])
         else:
             figs = [("NPV distributions", npv_histogram(plan_paths(db_path, run_id)))]
             for st in summary.get("strategies", []):
