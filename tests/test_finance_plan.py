@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mullet.errors import MulletError
+from mullet.errors import MulletError, ScenarioError
 from mullet.finance import AiLease, ConvertibleNote, TermDebt, contract_examples, convertible_outcome, irr, npv, payback_years
 from mullet.plan import PlanConfig, run_plan
 from mullet.site import load_scenario
@@ -194,3 +194,34 @@ def test_cli_plan_runs_contracts(tmp_path: Path) -> None:
     bad_args = [*cmd, "plan", "scenarios/default.toml", "--ai-shares", "0,2", "--db", str(db)]
     bad = subprocess.run(bad_args, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert bad.returncode == 2 and "ai_shares" in bad.stderr
+
+
+def test_gpu_price_paths_decline_on_average() -> None:
+    from mullet.scenarios import simulate_gpu_prices
+
+    paths = simulate_gpu_prices(2.0, 0.15, 0.2, 6, 20_000, seed=1)
+    assert paths.shape == (20_000, 6)
+    assert (paths[:, 0] == 2.0).all()
+    np.testing.assert_allclose(paths.mean(axis=0), 2.0 * 0.85 ** np.arange(6), rtol=0.02)
+    with pytest.raises(ScenarioError, match="gpu prices"):
+        simulate_gpu_prices(2.0, 1.5, 0.2, 3, 2)
+
+
+def test_gpu_cloud_plan_revenue_grows_with_share(scenario) -> None:  # type: ignore[no-untyped-def]
+    cfg = SMALL.model_copy(update={"ai_contract": "gpu_cloud", "conversion_years": [1]})
+    result = run_plan(scenario, cfg, workers=1)
+    revs = [result.contracted_revenue_usd[(s, 1)] for s in sorted(cfg.ai_shares)]
+    for lo, hi in itertools.pairwise(revs):
+        assert (hi >= lo).all()
+    assert any("GPU cloud" in n for n in result.notes)
+    # a plan that never spends capex pays back at once
+    assert np.nanmax(result.payback_years[(0.0, 1)]) == 0.0
+
+
+def test_cli_plan_bad_option_is_one_line(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "mullet.cli", "plan", "scenarios/default.toml", "--ai-contract", "magic", "--db", str(tmp_path / "x.duckdb")],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert out.stderr.strip() == "error: ai_contract: Input should be 'lease' or 'gpu_cloud' (got 'magic')"

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import click
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from mullet._output import OutputFormat, emit_frame, emit_records
@@ -341,6 +342,8 @@ def plan_cmd(
     ai_usd_per_kw_month: Annotated[float, typer.Option("--ai-usd-per-kw-month", help="AI lease rate [USD/kW-month of IT].")] = 130.0,
     discount_rate: Annotated[float, typer.Option("--discount-rate", help="Discount rate [-/year].")] = 0.12,
     exit_ev_usd_per_mw: Annotated[float, typer.Option("--exit-ev-usd-per-mw", help="Sale price of the site per MW.")] = 1_500_000.0,
+    ai_contract: Annotated[str, typer.Option("--ai-contract", help="lease ($/kW-month) or gpu_cloud (sell GPU-hours at a declining price).")] = "lease",
+    gpu_usd_per_hour: Annotated[float, typer.Option("--gpu-usd-per-hour", help="GPU rental price in the first AI year (gpu_cloud).")] = 2.0,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler tcp://HOST:PORT (or MULLET_SCHEDULER).")] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="Local processes (default: all cores).", min=1)] = None,
     db: DbOpt = Path("mullet.duckdb"),
@@ -367,6 +370,8 @@ def plan_cmd(
         ai_usd_per_kw_month=ai_usd_per_kw_month,
         discount_rate_fraction=discount_rate,
         exit_ev_usd_per_mw=exit_ev_usd_per_mw,
+        ai_contract=ai_contract,
+        gpu_usd_per_hour=gpu_usd_per_hour,
     )
     started = pd.Timestamp.now(tz="UTC")
     with Progress(TextColumn("plan"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
@@ -393,7 +398,7 @@ def plan_cmd(
         console.file.write(json.dumps(to_jsonable({"run_id": run_id, **summary}), indent=1) + "\n")
     else:
         cols = ["ai_share", "conversion_year", "npv_p10_musd", "npv_p50_musd", "npv_p90_musd", "loss_probability"]
-        cols += ["revenue_usd_per_mw_year", "irr_p50", "peak_funding_p50_musd"]
+        cols += ["revenue_usd_per_mw_year", "irr_p50", "payback_p50_years", "peak_funding_p50_musd", "npv_p50_usd_per_mw"]
         emit_frame(console, table[cols], fmt, title=f"{sc.name}: {result.completed_paths} paths x {years} years, NPV at {discount_rate:.0%} [M USD]")
         emit_frame(
             console, strategies[["ai_share", "conversion_year", "npv_p10_musd", "npv_p50_musd", "npv_p90_musd", "loss_probability"]], fmt, title="Strategies"
@@ -553,6 +558,12 @@ def main() -> None:
     except click.exceptions.Abort:
         err_console.print("aborted")
         sys.exit(130)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or exc.title
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        err_console.print(f"error: {field}: {first['msg']} (got {first.get('input')!r}){more}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
     except (MulletError, ValueError, OSError) as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)

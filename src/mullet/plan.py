@@ -33,6 +33,7 @@ from mullet.data import load_ercot_hub_prices
 from mullet.dispatch.fast import greedy_dispatch
 from mullet.errors import ScenarioError
 from mullet.finance import Capex, Financing, MiningEconomics, convertible_outcome, npv
+from mullet.scenarios import fit_price_model, simulate_gpu_prices
 from mullet.site import Scenario
 
 __all__ = ["PlanConfig", "PlanResult", "StrategyKey", "run_plan"]
@@ -57,6 +58,16 @@ class PlanConfig(BaseModel):
     ai_lease_term_years: Annotated[float, Field(gt=0, le=30, description="Lease term; renewed at the escalated rate after it.")] = 10.0
     ai_escalator_fraction: Annotated[float, Field(ge=0, le=0.2)] = 0.03
     ai_pue: Annotated[float, Field(ge=1, le=3)] = 1.25
+    ai_contract: Annotated[
+        Literal["lease", "gpu_cloud"], Field(description="lease: USD/kW-month on IT MW; gpu_cloud: the operator sells GPU-hours at a declining price.")
+    ] = "lease"
+    gpu_usd_per_hour: Annotated[float, Field(gt=0, le=100, description="GPU rental price in the first AI year [USD/GPU-hour].")] = 2.0
+    gpu_utilisation_fraction: Annotated[float, Field(ge=0, le=1)] = 0.7
+    gpu_power_kw: Annotated[float, Field(gt=0, le=20, description="IT power per GPU incl. its server share [kW] (an 8-GPU H100 server: ~10.2 kW).")] = 1.275
+    gpu_capex_usd: Annotated[float, Field(ge=0, description="Capex per GPU incl. server and network [USD] (assumption).")] = 35_000.0
+    gpu_refresh_years: Annotated[int, Field(ge=1, le=10, description="GPUs replaced every this many years.")] = 5
+    gpu_price_decline_per_year: Annotated[float, Field(ge=0, lt=1, description="Mean yearly decline of GPU rental prices (assumption).")] = 0.15
+    gpu_price_vol_per_year: Annotated[float, Field(ge=0, le=2, description="Volatility of GPU rental prices per year (assumption).")] = 0.20
     price_years: Annotated[list[int], Field(description="ERCOT hub price years resampled for each path-year.")] = [2022, 2023, 2024]
     chunk_paths: Annotated[int, Field(ge=1, le=10_000, description="Paths per task.")] = 50
     mining: MiningEconomics = MiningEconomics()
@@ -89,7 +100,8 @@ class PlanResult:
     """Total revenue over the horizon per path (AI + mining gross + ancillary-free)."""
     ai_revenue_share: dict[StrategyKey, FloatArray]
     contracted_revenue_usd: dict[StrategyKey, FloatArray]
-    """AI lease revenue over the horizon per path."""
+    """AI revenue over the horizon per path (lease billings, or GPU-hours sold)."""
+    payback_years: dict[StrategyKey, FloatArray]
     peak_funding_usd: dict[StrategyKey, FloatArray]
     min_dscr: dict[StrategyKey, FloatArray]
     dilution_fraction: dict[StrategyKey, FloatArray]
@@ -114,11 +126,15 @@ class PlanResult:
                     "npv_p50_musd": np.percentile(v, 50) / 1e6,
                     "npv_p90_musd": np.percentile(v, 90) / 1e6,
                     "npv_mean_musd": float(v.mean()) / 1e6,
+                    "npv_p50_usd_per_mw": float(np.percentile(v, 50)) / self.site_mw,
                     "loss_probability": float((v < 0).mean()),
                     "revenue_usd_per_mw_year": float(self.revenue_usd[(share, conv)].mean() / self.site_mw / years),
                     "ai_revenue_share_last_year": float(np.median(self.ai_revenue_share[(share, conv)])),
                     "irr_p50": float(np.nanpercentile(self.irr[(share, conv)], 50)) if np.isfinite(self.irr[(share, conv)]).any() else float("nan"),
                     "peak_funding_p50_musd": float(np.percentile(self.peak_funding_usd[(share, conv)], 50)) / 1e6,
+                    "payback_p50_years": float(np.nanpercentile(self.payback_years[(share, conv)], 50))
+                    if np.isfinite(self.payback_years[(share, conv)]).any()
+                    else float("nan"),
                     "min_dscr_p50": float(np.nanpercentile(self.min_dscr[(share, conv)], 50))
                     if np.isfinite(self.min_dscr[(share, conv)]).any()
                     else float("nan"),
@@ -216,6 +232,7 @@ def _chunk(scenario_json: str, config_json: str, chunk_index: int, n_paths: int,
         mean_price[:, y] = price.mean(axis=1)
         ppa_settle[:, y] = (price * ppa_mw).sum(axis=1) - ppa_cost * 8760
     btc_ratio = net.price_usd[:, -1] / net.price_usd[:, 0]
+    gpu_price = simulate_gpu_prices(cfg.gpu_usd_per_hour, cfg.gpu_price_decline_per_year, cfg.gpu_price_vol_per_year, years, n_paths, rng)
 
     out: dict[str, Any] = {"paths": n_paths, "strategies": {}, "mean_hashprice": net.hashprice_usd_per_ph_day[:, : years * 365].mean(axis=1)}
     r = cfg.discount_rate_fraction
@@ -229,7 +246,16 @@ def _chunk(scenario_json: str, config_json: str, chunk_index: int, n_paths: int,
             ai_it_mw = ai_site_mw / cfg.ai_pue
             mining_mw = site_mw - ai_site_mw
             contract_year = np.maximum(y_idx - conv, 0)
-            ai_rev = cfg.ai_usd_per_kw_month * 12 * 1000 * ai_it_mw * (1 + cfg.ai_escalator_fraction) ** contract_year
+            gpus = ai_it_mw * 1000 / cfg.gpu_power_kw  # (years,)
+            if cfg.ai_contract == "lease":
+                ai_rev = np.broadcast_to(cfg.ai_usd_per_kw_month * 12 * 1000 * ai_it_mw * (1 + cfg.ai_escalator_fraction) ** contract_year, (n_paths, years))
+                gpu_capex = np.zeros(years + 1)
+            else:
+                ai_rev = gpus[None, :] * gpu_price[:, contract_year] * cfg.gpu_utilisation_fraction * 8760
+                gpu_capex = np.zeros(years + 1)
+                n_gpus = share * site_mw / cfg.ai_pue * 1000 / cfg.gpu_power_kw
+                for y in range(max(conv - 1, 0), years, cfg.gpu_refresh_years):
+                    gpu_capex[y] += n_gpus * cfg.gpu_capex_usd
             # the site dispatch for every path and year (exact fast path): mining is the flexible back of the remaining MW
             mining_margin = np.zeros((n_paths, years))
             for y in range(years):
@@ -242,12 +268,14 @@ def _chunk(scenario_json: str, config_json: str, chunk_index: int, n_paths: int,
             refresh = np.where(y_idx % max(round(cfg.mining.refresh_years), 1) == 0, cfg.mining.asic_capex_usd_per_th * th, 0.0)
             ai_capex_total = cfg.capex.ai_shell_usd_per_mw * share * site_mw / cfg.ai_pue
             capex_year = max(conv - cfg.capex.time_to_power_years, 0)
-            ebitda = ai_rev[None, :] + mining_margin - ai_energy - opex[None, :] + ppa_settle
+            ebitda = ai_rev + mining_margin - ai_energy - opex[None, :] + ppa_settle
             depreciation = ai_capex_total / cfg.capex.depreciation_years * (y_idx > capex_year) + refresh / cfg.mining.refresh_years
+            depreciation = depreciation + np.convolve(gpu_capex, np.ones(cfg.gpu_refresh_years) / cfg.gpu_refresh_years)[1 : years + 1]
             tax = cfg.capex.tax_rate_fraction * np.maximum(ebitda - depreciation[None, :], 0.0)
             cf = np.zeros((n_paths, years + 1))
             cf[:, 1:] = ebitda - tax - refresh[None, :]
             cf[:, capex_year] -= ai_capex_total
+            cf -= gpu_capex[None, :]
             npv_usd = np.asarray(npv(r, cf))
             # financing
             service = np.zeros(years)
@@ -265,18 +293,34 @@ def _chunk(scenario_json: str, config_json: str, chunk_index: int, n_paths: int,
                 shares, _ = convertible_outcome(note, share_price_end)
                 new_shares = new_shares + shares
             gross_mining = gross_per_mw * mining_mw[None, :]
-            revenue = ai_rev[None, :] + gross_mining
+            revenue = ai_rev + gross_mining
             out["strategies"][f"{share}|{conv}"] = {
                 "npv_usd": npv_usd,
                 "revenue_usd": revenue.sum(axis=1),
-                "ai_revenue_share": ai_rev[-1] / np.maximum(revenue[:, -1], 1e-9),
-                "contracted_revenue_usd": np.full(n_paths, ai_rev.sum()),
+                "ai_revenue_share": ai_rev[:, -1] / np.maximum(revenue[:, -1], 1e-9),
+                "contracted_revenue_usd": ai_rev.sum(axis=1),
+                "payback_years": _payback_rows(cf),
                 "peak_funding_usd": np.maximum(-np.min(np.cumsum(cf, axis=1), axis=1), 0.0),
                 "min_dscr": min_dscr,
                 "dilution_fraction": new_shares / fin.shares_outstanding,
                 "irr": _irr_rows(cf),
             }
     return out
+
+
+def _payback_rows(cf: FloatArray) -> FloatArray:
+    """Years until cumulative cash turns non-negative for good, per row (interpolated; NaN if never)."""
+    cum = np.cumsum(cf, axis=1)
+    negative = cum < 0
+    n = cf.shape[1]
+    last_neg = n - 1 - np.argmax(negative[:, ::-1], axis=1)
+    out = np.where(negative.any(axis=1), 0.0, 0.0)
+    idx = np.arange(cf.shape[0])
+    nxt = np.minimum(last_neg + 1, n - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = -cum[idx, last_neg] / cf[idx, nxt]
+    out = np.where(negative.any(axis=1), last_neg + frac, 0.0)
+    return np.where(cum[:, -1] < 0, np.nan, out)
 
 
 def _irr_rows(cf: FloatArray) -> FloatArray:
@@ -301,7 +345,17 @@ def _irr_rows(cf: FloatArray) -> FloatArray:
 
 def _merge(parts: list[dict[str, Any]], cfg: PlanConfig, site_mw: float, interrupted: bool, notes: list[str]) -> PlanResult:
     keys = [(s, c) for s in cfg.ai_shares for c in cfg.conversion_years]
-    fields = ("npv_usd", "revenue_usd", "ai_revenue_share", "contracted_revenue_usd", "peak_funding_usd", "min_dscr", "dilution_fraction", "irr")
+    fields = (
+        "npv_usd",
+        "revenue_usd",
+        "ai_revenue_share",
+        "contracted_revenue_usd",
+        "payback_years",
+        "peak_funding_usd",
+        "min_dscr",
+        "dilution_fraction",
+        "irr",
+    )
     merged: dict[str, dict[StrategyKey, FloatArray]] = {f: {} for f in fields}
     for key in keys:
         tag = f"{key[0]}|{key[1]}"
@@ -352,6 +406,16 @@ def run_plan(
         "AI load is firm and pays its energy at the year's mean price plus adders and 4CP on its MW; mining dispatches on the rest (exact fast path)",
         "leases renew at the escalated rate after their term; ancillary revenue and shaped PPAs are not in the plan",
     ]
+    pm = fit_price_model()
+    notes.append(
+        f"BTC price model fitted on {pm.fitted_on}: drift {pm.drift_per_year:.1%}/yr, vol {pm.vol_per_year:.1%}/yr, "
+        f"{pm.jump_per_year:.1f} jumps/yr (mean {pm.jump_mean:+.1%}, sd {pm.jump_sd:.1%})"
+    )
+    if cfg.ai_contract == "gpu_cloud":
+        notes.append(
+            f"GPU cloud: ${cfg.gpu_usd_per_hour:g}/GPU-h falling {cfg.gpu_price_decline_per_year:.0%}/yr on average (vol {cfg.gpu_price_vol_per_year:.0%}), "
+            f"{cfg.gpu_utilisation_fraction:.0%} utilised, ${cfg.gpu_capex_usd:,.0f} per GPU every {cfg.gpu_refresh_years} years"
+        )
 
     def done(i: int, value: dict[str, Any]) -> None:
         results[i] = value

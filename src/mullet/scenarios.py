@@ -24,6 +24,7 @@ __all__ = [
     "fit_price_model",
     "rng_from",
     "simulate_fees_btc_per_block",
+    "simulate_gpu_prices",
     "simulate_prices_usd",
 ]
 
@@ -129,3 +130,27 @@ def simulate_fees_btc_per_block(model: FeeModel, days: int, paths: int, seed: in
     for d in range(1, days):
         dev[:, d] = model.persistence * dev[:, d - 1] + eps[:, d]
     return np.asarray(model.median_btc_per_block * np.exp(dev))
+
+
+def simulate_gpu_prices(
+    start_usd_per_gpu_hour: float,
+    decline_per_year: float,
+    vol_per_year: float,
+    years: int,
+    paths: int,
+    seed: int | np.random.Generator | None = None,
+) -> FloatArray:
+    """Yearly mean GPU rental price paths [USD/GPU-hour], shape (paths, years); year 0 is the start price.
+
+    Lognormal around a steady decline: ``start x (1 - decline)^y x exp(vol W_y - vol^2 y / 2)``, so the
+    mean path is the deterministic decline (the decline and volatility are assumptions to set).
+    """
+    if start_usd_per_gpu_hour <= 0 or not 0 <= decline_per_year < 1 or vol_per_year < 0:
+        raise ScenarioError(
+            f"gpu prices: got start {start_usd_per_gpu_hour}, decline {decline_per_year}, vol {vol_per_year}; allowed: start > 0, 0 <= decline < 1, vol >= 0"
+        )
+    rng = rng_from(seed)
+    y = np.arange(years)
+    walk = np.cumsum(rng.standard_normal((paths, max(years - 1, 0))), axis=1)  # W_1 .. W_{years-1}
+    w = np.concatenate([np.zeros((paths, 1)), walk], axis=1)  # W_0 = 0
+    return np.asarray(start_usd_per_gpu_hour * (1 - decline_per_year) ** y * np.exp(vol_per_year * w - vol_per_year**2 * y / 2))
