@@ -138,7 +138,7 @@ def main() -> None:
         "- The network simulation steps days, vectorised over paths, with every retarget computed by the integer",
         "  `next_bits`; it includes the price, fee and hashrate-supply models.",
         "- Timings on this shared 2-core machine vary by about +/-30% between runs: while the code was being written the",
-        "  LP speed-up measured between 9.0x and 15.0x, the fast path with ancillary offers between 10,000 and 37,000",
+        "  LP speed-up measured 12.3x-15.0x over three runs of the final code, the fast path with ancillary offers 24,000-37,000",
         "  site-years/s. Run `make bench` on your machine before relying on a figure.",
     ]
     text = "\n".join(head + rows + notes) + "\n"
