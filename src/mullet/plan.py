@@ -314,7 +314,6 @@ def _payback_rows(cf: FloatArray) -> FloatArray:
     negative = cum < 0
     n = cf.shape[1]
     last_neg = n - 1 - np.argmax(negative[:, ::-1], axis=1)
-    out = np.where(negative.any(axis=1), 0.0, 0.0)
     idx = np.arange(cf.shape[0])
     nxt = np.minimum(last_neg + 1, n - 1)
     with np.errstate(divide="ignore", invalid="ignore"):
