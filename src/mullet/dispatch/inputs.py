@@ -27,7 +27,7 @@ from mullet.data import (
     read_timeseries,
 )
 from mullet.errors import DataError, ScenarioError
-from mullet.network.history import daily_hashprice
+from mullet.network.history import daily_hashprice, utc_day
 from mullet.site import Scenario
 
 __all__ = ["SiteInputs", "build_inputs", "load_price_series"]
@@ -125,12 +125,7 @@ class SiteInputs:
 
 def _horizon(scenario: Scenario, start: str | None, end: str | None) -> tuple[pd.Timestamp, pd.Timestamp]:
     lo_s, hi_s = start or scenario.start, end or scenario.end
-    try:
-        lo = pd.Timestamp(lo_s).tz_localize("UTC") if pd.Timestamp(lo_s).tzinfo is None else pd.Timestamp(lo_s).tz_convert("UTC")
-        hi = pd.Timestamp(hi_s).tz_localize("UTC") if pd.Timestamp(hi_s).tzinfo is None else pd.Timestamp(hi_s).tz_convert("UTC")
-    except ValueError as exc:
-        raise ScenarioError(f"start/end: got {lo_s!r}..{hi_s!r}, allowed: dates like 2023-01-01") from exc
-    lo, hi = lo.normalize(), hi.normalize() + pd.Timedelta(days=1)
+    lo, hi = utc_day(lo_s, "start"), utc_day(hi_s, "end") + pd.Timedelta(days=1)
     if hi <= lo:
         raise ScenarioError(f"end: got {hi_s}, before start {lo_s}; allowed: end >= start")
     return lo, hi

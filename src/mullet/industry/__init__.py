@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from mullet.data import read_table
 from mullet.errors import DataError, ScenarioError
 from mullet.finance import AiLease
 
-__all__ = ["METRIC_UNITS", "ai_revenue_share", "deals", "load_facts", "peer_table", "plot_ai_vs_power"]
+__all__ = ["METRIC_UNITS", "ai_revenue_share", "ai_vs_power_figure", "deals", "load_facts", "peer_table", "plot_ai_vs_power"]
 
 METRIC_UNITS: dict[str, str] = {
     "ai_contract_value_usd": "USD",
@@ -271,12 +272,19 @@ def plot_ai_vs_power(table: pd.DataFrame, path: str | Path, title: str = "AI/HPC
         fig.savefig(p, dpi=110)
         plt.close(fig)
         return p
+    ai_vs_power_figure(table, title).write_html(p, include_plotlyjs=True, full_html=True)
+    return p
+
+
+def ai_vs_power_figure(table: pd.DataFrame, title: str = "AI/HPC MW vs power capacity by company") -> Any:
+    """Plotly stacked bars per company: AI contracted, AI planned, rest of stated power capacity [MW]."""
     import plotly.graph_objects as go
 
+    t = table.fillna({"ai_it_mw_contracted": 0.0, "ai_mw_planned": 0.0})
+    rest = (t["power_capacity_mw"] - t["ai_it_mw_contracted"] - t["ai_mw_planned"]).clip(lower=0).fillna(0.0)
     fig = go.Figure()
     fig.add_bar(x=list(t.index), y=t["ai_it_mw_contracted"], name="AI/HPC contracted (IT MW)")
     fig.add_bar(x=list(t.index), y=t["ai_mw_planned"], name="AI/HPC planned")
     fig.add_bar(x=list(t.index), y=rest, name="rest of stated power capacity")
     fig.update_layout(barmode="stack", title=title, yaxis_title="MW", template="plotly_white")
-    fig.write_html(p, include_plotlyjs=True, full_html=True)
-    return p
+    return fig

@@ -24,6 +24,7 @@ __all__ = [
     "daily_heights",
     "network_at",
     "network_history",
+    "utc_day",
 ]
 
 Freq = Literal["day", "week", "month"]
@@ -108,8 +109,8 @@ def network_history(
     if freq not in _RESAMPLE:
         raise ScenarioError(f"freq: got {freq!r}, allowed: {', '.join(_RESAMPLE)}")
     daily = daily_hashprice(network, efficiency_j_per_th)
-    lo = _day(start, "start") if start is not None else daily.index[0]
-    hi = _day(end, "end") if end is not None else daily.index[-1]
+    lo = utc_day(start, "start") if start is not None else daily.index[0]
+    hi = utc_day(end, "end") if end is not None else daily.index[-1]
     if lo > hi:
         raise ScenarioError(f"start: got {lo.date()} after end {hi.date()}; allowed: start <= end")
     first, last = daily.index[0], daily.index[-1]
@@ -210,7 +211,7 @@ def network_at(point: int | str | pd.Timestamp, efficiency_j_per_th: float = 17.
         day = heights.index[pos] if inside else None
         subsidy = block_subsidy(height)
     else:
-        day = _day(point, "date")
+        day = utc_day(point, "date")
         height = None
         if day not in daily.index:
             first, last = daily.index[0].date(), daily.index[-1].date()
@@ -238,7 +239,8 @@ def network_at(point: int | str | pd.Timestamp, efficiency_j_per_th: float = 17.
     )
 
 
-def _day(value: str | pd.Timestamp, field: str) -> pd.Timestamp:
+def utc_day(value: str | pd.Timestamp, field: str) -> pd.Timestamp:
+    """The UTC day (00:00) of a date string or Timestamp; naive values are taken as UTC. Bad input names ``field``."""
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:

@@ -30,7 +30,7 @@ import pandas as pd
 from scipy.special import ndtr
 
 from mullet.bitcoin.consensus import HALVING_INTERVAL_BLOCKS, MAX_TARGET, RETARGET_INTERVAL_BLOCKS, bits_to_target, block_subsidy, next_bits, target_to_bits
-from mullet.bitcoin.hashprice import mining_value_usd_per_mwh
+from mullet.bitcoin.hashprice import hashprice_usd_per_ph_day, mining_value_usd_per_mwh
 from mullet.data import load_asic_catalog, load_network_daily
 from mullet.errors import ScenarioError
 from mullet.network.history import daily_heights
@@ -388,7 +388,7 @@ def simulate_network(
     eff = np.array([c.efficiency_j_per_th for c in supply.classes])
     shares = np.array([c.share_fraction for c in supply.classes])
     sub0 = block_subsidy(start_height) / 1e8
-    hp0 = float(net["price_usd"].iloc[-1]) * (sub0 + fee_model.median_btc_per_block) * 1e15 * 86400 / (start_diff * _HASHES)
+    hp0 = float(hashprice_usd_per_ph_day(float(net["price_usd"].iloc[-1]), start_diff, sub0, fee_model.median_btc_per_block))
     online0 = float((shares * supply.online_fraction(np.array(hp0))).sum())
     if online0 <= 0.01:
         raise ScenarioError("supply: under 1% of the fleet pays its power at today's hashprice; lower power_cost_median_usd_per_mwh")
@@ -402,8 +402,7 @@ def simulate_network(
 
     def hashrate_fn(d: int, diff: FloatArray, next_height: IntArray) -> FloatArray:
         subsidy = subsidy_sat(next_height) / 1e8
-        reward = subsidy + fees[:, d]
-        hp = prices[:, d] * reward * 1e15 * 86400 / (diff * _HASHES)
+        hp = hashprice_usd_per_ph_day(prices[:, d], diff, subsidy, fees[:, d])
         hashprice[:, d] = hp
         lagged = history[:, d % history.shape[1]].copy()
         history[:, d % history.shape[1]] = hp

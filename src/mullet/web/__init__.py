@@ -482,20 +482,11 @@ def create_app(db: str | Path = "mullet.duckdb", scenario_dir: str | Path = "sce
 
     @api.get("/industry", response_class=HTMLResponse)
     def industry_page() -> HTMLResponse:
-        import plotly.graph_objects as go
-
-        from mullet.industry import deals, load_facts, peer_table
+        from mullet.industry import ai_vs_power_figure, deals, load_facts, peer_table
 
         facts = load_facts()
         table = peer_table(facts)
-        t = table.fillna({"ai_it_mw_contracted": 0.0, "ai_mw_planned": 0.0})
-        fig = go.Figure()
-        fig.add_bar(x=list(t.index), y=t["ai_it_mw_contracted"], name="AI/HPC contracted (IT MW)")
-        fig.add_bar(x=list(t.index), y=t["ai_mw_planned"], name="AI/HPC planned")
-        fig.add_bar(
-            x=list(t.index), y=(t["power_capacity_mw"] - t["ai_it_mw_contracted"] - t["ai_mw_planned"]).clip(lower=0), name="rest of stated power capacity"
-        )
-        fig.update_layout(barmode="stack", title="AI vs power capacity by company [MW]", template="plotly_white")
+        fig = ai_vs_power_figure(table, "AI vs power capacity by company [MW]")
         return page(
             "industry.html",
             title="Industry tracker",
