@@ -1,0 +1,85 @@
+"""The ``mullet`` command line: one module per command group; it only parses arguments, calls pipelines and renders results."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from pydantic import ValidationError
+
+from mullet.cli import dispatch, grid, industry, network, plan, runs, web  # noqa: F401  (registers the commands)
+from mullet.cli._common import app, err_console
+from mullet.errors import MulletError
+
+__all__ = ["app", "main"]
+
+
+def _click_classes(name: str) -> tuple[type[BaseException], ...]:
+    """The exception class ``name`` of click and of Typer's bundled copy of click (Typer >= 0.17 raises its own)."""
+    found: list[type[BaseException]] = [getattr(click.exceptions, name)]
+    try:
+        from typer._click import exceptions as bundled  # type: ignore[import-not-found, unused-ignore]
+
+        found.append(getattr(bundled, name))
+    except (ImportError, AttributeError):
+        pass
+    return tuple(found)
+
+
+_EXIT = _click_classes("Exit")
+_ABORT = _click_classes("Abort")
+_CLICK_ERROR = _click_classes("ClickException")
+_NO_ARGS = _click_classes("NoArgsIsHelpError") if hasattr(click.exceptions, "NoArgsIsHelpError") else ()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line under the exit-code contract.
+
+    0 success; 2 bad usage or input (one line naming the option or field); 130 interrupted;
+    1 an unexpected failure (a short message; ``--debug`` or MULLET_DEBUG=1 shows the traceback).
+    """
+    import os
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("MULLET_DEBUG") == "1"
+    args = [a for a in args if a != "--debug"]  # accepted anywhere on the line; the root option documents it
+    try:
+        app(args=args, prog_name="mullet", standalone_mode=False)
+    except _EXIT as exc:
+        sys.exit(getattr(exc, "exit_code", 0))
+    except _NO_ARGS:
+        app(args=[*args, "--help"], prog_name="mullet", standalone_mode=False)
+        sys.exit(2)
+    except _ABORT:
+        err_console.print("interrupted: nothing was kept", markup=False)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err_console.print("interrupted: nothing was kept", markup=False)
+        sys.exit(130)
+    except _CLICK_ERROR as exc:
+        err_console.print(f"error: {_one_line(exc.format_message())}", markup=False, highlight=False, soft_wrap=True)  # type: ignore[attr-defined]
+        sys.exit(2)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or exc.title
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        err_console.print(f"error: {field}: {_one_line(first['msg'])} (got {first.get('input')!r}){more}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except (MulletError, ValueError, OSError) as exc:
+        if debug:
+            raise
+        err_console.print(f"error: {_one_line(str(exc))}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except Exception as exc:
+        if debug:
+            raise
+        err_console.print(f"crash: {type(exc).__name__}: {_one_line(str(exc))[:300]} (rerun with --debug for the traceback)", markup=False, highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""``mullet network``: Bitcoin network history, simulation and backtest."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mullet._output import OutputFormat, emit_frame, emit_records
+from mullet.cli._common import EfficiencyOpt, FormatOpt, PlotOpt, app, console, err_console
+
+network_app = typer.Typer(help="Bitcoin network history: price, difficulty, hashrate, fees, hashprice.", no_args_is_help=True)
+app.add_typer(network_app, name="network")
+
+_HISTORY_COLUMNS = {
+    "price_usd": "price_usd",
+    "difficulty": "difficulty_t",
+    "hashrate_ths": "hashrate_ehs",
+    "fee_share_fraction": "fee_share_fraction",
+    "hashprice_subsidy_usd_per_ph_day": "hp_subsidy_usd_per_ph_day",
+    "hashprice_fees_usd_per_ph_day": "hp_fees_usd_per_ph_day",
+    "hashprice_usd_per_ph_day": "hashprice_usd_per_ph_day",
+    "mining_value_usd_per_mwh": "mining_value_usd_per_mwh",
+}
+
+
+@network_app.command("history")
+def network_history_cmd(
+    start: Annotated[str | None, typer.Option("--from", help="First UTC day, e.g. 2024-04-01.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last UTC day (inclusive).")] = None,
+    freq: Annotated[str, typer.Option("--freq", help="Aggregation: day, week (Monday start) or month.")] = "day",
+    efficiency_j_per_th: EfficiencyOpt = 17.5,
+    fmt: FormatOpt = OutputFormat.table,
+    plot: PlotOpt = None,
+) -> None:
+    """Price, difficulty, hashrate, fee share, hashprice [USD/PH/day] and mining value [USD/MWh]."""
+    from mullet.network.history import network_history
+    from mullet.plot import check_plot_path, plot_network_history
+
+    if plot is not None:
+        check_plot_path(plot)
+    hist = network_history(start, end, freq, efficiency_j_per_th)  # type: ignore[arg-type]
+    if fmt is OutputFormat.table:
+        view = hist[list(_HISTORY_COLUMNS)].rename(columns=_HISTORY_COLUMNS)
+        view["difficulty_t"] = view["difficulty_t"] / 1e12
+        view["hashrate_ehs"] = view["hashrate_ehs"] / 1e6
+        view.index = view.index.rename(f"{freq}_start_utc")
+        emit_frame(console, view, fmt, title=f"Bitcoin network, mining value at {efficiency_j_per_th:g} J/TH")
+        missing = round(((1 - hist["fees_known_fraction"]) * hist["days"]).sum())
+        if missing:
+            err_console.print(f"note: fees are missing in the bundled data for {missing} of these days; hashprice there is subsidy only (a lower bound).")
+    else:
+        emit_frame(console, hist, fmt)
+    if plot is not None:
+        written = plot_network_history(hist, plot, efficiency_j_per_th)
+        err_console.print(f"chart written to {written}")
+
+
+@network_app.command("at")
+def network_at_cmd(
+    point: Annotated[str, typer.Argument(help="A block height (e.g. 840000) or a UTC day (e.g. 2024-04-20).")],
+    efficiency_j_per_th: EfficiencyOpt = 17.5,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Subsidy, difficulty and hashprice at a block height or a day."""
+    from mullet.network.history import network_at
+
+    result = network_at(point, efficiency_j_per_th)
+    emit_records(console, result.as_dict(), fmt, title=f"Bitcoin network at {point}")
+
+
+@network_app.command("simulate")
+def network_simulate_cmd(
+    paths: Annotated[int, typer.Option("--paths", help="Number of simulated paths.", min=1, max=100_000)] = 200,
+    years: Annotated[float, typer.Option("--years", help="Years simulated from the end of the history.", min=0.1, max=30)] = 4.0,
+    event: Annotated[
+        list[str] | None,
+        typer.Option("--event", help="ai-exit:SHARE:START..END, storm:SHARE:DATE:DAYS or summer:SHARE (repeatable)."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same numbers.", min=0)] = 0,
+    power_cost_usd_per_mwh: Annotated[float, typer.Option("--power-cost-usd-per-mwh", help="Median power cost of the network (assumption).")] = 45.0,
+    fmt: FormatOpt = OutputFormat.table,
+    plot: PlotOpt = None,
+) -> None:
+    """Simulate hashrate, difficulty and hashprice forward, with halvings and events (e.g. miners leaving for AI)."""
+    import json
+
+    from rich.progress import Progress
+
+    from mullet._output import to_jsonable
+    from mullet.network.simulate import SupplyModel, parse_event, simulate_network
+    from mullet.plot import check_plot_path, plot_fan
+
+    if plot is not None:
+        check_plot_path(plot)
+    events = [parse_event(e) for e in event or []]
+    with Progress(console=err_console, transient=True) as progress:
+        progress.add_task(f"simulating {paths} paths x {years:g} years", total=None)
+        result = simulate_network(paths, years, events, seed, SupplyModel(power_cost_median_usd_per_mwh=power_cost_usd_per_mwh))
+    summary = result.summary()
+    if fmt is OutputFormat.json:
+        payload = {
+            "price_model": result.price_model.as_dict(),
+            "fee_model": result.fee_model.__dict__,
+            "events": [e.__dict__ for e in events],
+            "by_year": summary.reset_index().to_dict(orient="records"),
+        }
+        console.file.write(json.dumps(to_jsonable(payload), indent=1) + "\n")
+    else:
+        pm = result.price_model
+        console.print(
+            f"BTC price model (fitted {pm.fitted_on}): drift {pm.drift_per_year:.1%}/yr, vol {pm.vol_per_year:.1%}/yr, "
+            f"jumps {pm.jump_per_year:.1f}/yr of mean {pm.jump_mean:+.1%} sd {pm.jump_sd:.1%}; fees/block median "
+            f"{result.fee_model.median_btc_per_block:.4f} BTC (fitted {result.fee_model.fitted_on})",
+            markup=False,
+            highlight=False,
+        )
+        cols = ["hashrate_ehs_p50", "difficulty_t_p10", "difficulty_t_p50", "difficulty_t_p90"]
+        cols += ["hashprice_usd_per_ph_day_p10", "hashprice_usd_per_ph_day_p50", "hashprice_usd_per_ph_day_p90", "switched_off_fraction_p50"]
+        cols += [c for c in summary.columns if c.startswith("margin") and c.endswith("_p50") and ("S19-class" in c or "S21-class" in c)]
+        short = {"hashprice_usd_per_ph_day": "hashprice", "switched_off_fraction": "off_fraction", "margin_usd_per_mwh__": "margin_"}
+
+        def rename(c: str) -> str:
+            for long, brief in short.items():
+                c = c.replace(long, brief)
+            return c.replace("-class", "")
+
+        view = summary[cols].rename(columns=rename)
+        view.index = view.index.astype(str)
+        title = f"Network simulation, {paths} paths: quantiles across paths of yearly means; hashprice [USD/PH/day], margin [USD/MWh]"
+        emit_frame(console, view, fmt, title=title)
+    if plot is not None:
+        fans = {
+            "difficulty": result.fan("difficulty"),
+            "hashprice [USD/PH/day]": result.fan("hashprice_usd_per_ph_day"),
+            "margin S19-class [USD/MWh]": result.fan("margin_usd_per_mwh__S19-class"),
+            "margin S21-class [USD/MWh]": result.fan("margin_usd_per_mwh__S21-class"),
+        }
+        err_console.print(f"chart written to {plot_fan(fans, plot, 'Network simulation: P10 / P50 / P90 across paths, monthly means')}")
+
+
+@network_app.command("backtest")
+def network_backtest_cmd(
+    start: Annotated[str, typer.Option("--from", help="Start at the first real adjustment on or after this day.")] = "2016-01-01",
+    end: Annotated[str, typer.Option("--to", help="Last day (the bundled adjustment list ends 2025-03-09).")] = "2025-03-09",
+    paths: Annotated[int, typer.Option("--paths", min=1, max=10_000)] = 50,
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    power_cost_usd_per_mwh: Annotated[float, typer.Option("--power-cost-usd-per-mwh", help="Power price for the halving table.")] = 45.0,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Simulated retargets against the real ones (driven by real hashrate), and the April 2024 halving."""
+    import json
+
+    from mullet._output import to_jsonable
+    from mullet.network.backtest import backtest, halving_episode
+
+    rows = []
+    for expected in (True, False):
+        r = backtest(start, end, paths, seed, expected)
+        rows.append(
+            {
+                "mode": "expected counts" if expected else f"Poisson, {paths} paths",
+                "adjustments": len(r.adjustments),
+                "mae_difficulty_pct": r.mae_difficulty_fraction * 100,
+                "mae_adjustment_pct": r.mae_adjustment_fraction * 100,
+                "mae_daily_blocks": r.mae_daily_blocks,
+                "poisson_floor_daily_blocks": r.poisson_floor_daily_blocks,
+                "mean_timing_error_h": r.mean_timing_error_h,
+            }
+        )
+    halving = halving_episode(power_price_usd_per_mwh=power_cost_usd_per_mwh)
+    if fmt is OutputFormat.json:
+        payload = {"backtest": rows, "halving_2024": halving.reset_index().to_dict(orient="records")}
+        console.file.write(json.dumps(to_jsonable(payload), indent=1) + "\n")
+        return
+    emit_records(console, rows, fmt, title=f"Retarget backtest {start}..{end}")
+    emit_frame(console, halving.T, fmt, title=f"April 2024 halving: 30 days before and after, power at ${power_cost_usd_per_mwh:g}/MWh", index_label="field")
