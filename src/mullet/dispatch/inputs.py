@@ -97,6 +97,10 @@ class SiteInputs:
     """(T) month number since year 0, for demand charges."""
     demand_charge_usd_per_mw_month: float
     notes: list[str] = field(default_factory=list)
+    firm_ai_pass_through_mw: float = 0.0
+    """Firm AI site MW on triple-net leases: the tenant reimburses their energy (:mod:`mullet.finance.contracts`)."""
+    flex_pass_through: BoolArray | None = None
+    """(B) True for flexible blocks on triple-net leases (their served energy is reimbursed)."""
 
     @property
     def n(self) -> int:
@@ -336,6 +340,8 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
         month=(index.year * 12 + index.month - 1).to_numpy().astype(np.int64),
         demand_charge_usd_per_mw_month=scenario.power.demand_charge_usd_per_kw_month * 1000.0,
         notes=notes,
+        firm_ai_pass_through_mw=sum(b.site_load_mw for b in firm if not b.owner_pays_power),
+        flex_pass_through=np.array([not b.owner_pays_power for b in flex], dtype=bool),
     )
 
 

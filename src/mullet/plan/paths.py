@@ -1,0 +1,163 @@
+"""Simulated paths of a plan: BTC price under the chosen measure, hashprice, power-price years, GPU prices.
+
+Prices are read through the dispatch loader (:func:`mullet.dispatch.inputs.load_price_series`), so
+any scenario that dispatches also plans (hubs and load zones alike). A path-year resamples one whole
+price year (hourly means of the interval prices, UTC, interval start; Feb 29 dropped).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from mullet.bitcoin.hashprice import mining_value_usd_per_mwh
+from mullet.dispatch.fast import greedy_dispatch
+from mullet.dispatch.inputs import load_price_series
+from mullet.errors import ScenarioError
+from mullet.finance.contracts import GpuCloud
+from mullet.plan.config import PlanConfig
+from mullet.scenarios import PriceModel, fit_price_model, simulate_gpu_prices
+from mullet.site import Scenario
+
+__all__ = ["PathSet", "btc_price_model", "expected_growth_per_year", "price_years", "simulate_paths"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def expected_growth_per_year(model: PriceModel) -> float:
+    """Expected yearly growth of the BTC price under ``model``: ``exp(mu + vol^2/2 + lambda (E[e^J] - 1)) - 1``."""
+    jump = model.jump_per_year * (np.exp(model.jump_mean + model.jump_sd**2 / 2) - 1)
+    return float(np.exp(model.drift_per_year + model.vol_per_year**2 / 2 + jump) - 1)
+
+
+def btc_price_model(cfg: PlanConfig) -> tuple[PriceModel, str]:
+    """The BTC price model of the plan and a note stating its drift (and the fit's standard error).
+
+    Volatility and jumps are fitted on the bundled history in every measure; the log drift is
+    set so that the expected yearly growth is the risk-free rate (neutral), the user's value
+    (user), or left at the fit (historical, opt-in). The standard error of the fitted log drift
+    is ``vol / sqrt(years of data)``.
+    """
+    fit = fit_price_model()
+    years_of_data = (pd.Timestamp(fit.fitted_on.split("..")[1]) - pd.Timestamp(fit.fitted_on.split("..")[0])).days / 365.25
+    se = fit.vol_per_year / np.sqrt(max(years_of_data, 1e-9))
+    fit_text = f"historical fit {fit.fitted_on}: log drift {fit.drift_per_year:.1%}/yr (standard error {se:.1%})"
+    fit_text += f", expected growth {expected_growth_per_year(fit):.1%}/yr"
+    if cfg.btc_measure == "historical":
+        return fit, f"BTC drift: {fit_text} (opt-in); vol {fit.vol_per_year:.0%}/yr"
+    target = cfg.risk_free_rate_fraction if cfg.btc_measure == "neutral" else float(cfg.btc_drift_per_year or 0.0)
+    jump = fit.jump_per_year * (np.exp(fit.jump_mean + fit.jump_sd**2 / 2) - 1)
+    mu = float(np.log1p(target) - fit.vol_per_year**2 / 2 - jump)
+    model = dataclasses.replace(fit, drift_per_year=mu)
+    label = "neutral (= risk-free rate)" if cfg.btc_measure == "neutral" else "set by the user"
+    return model, f"BTC drift {label}: expected growth {target:.1%}/yr (log drift {mu:.1%}/yr), vol {fit.vol_per_year:.0%}/yr; for reference, {fit_text}"
+
+
+@lru_cache(maxsize=8)
+def _hourly_years(scenario_json: str, years: tuple[int, ...]) -> tuple[FloatArray, tuple[int, ...]]:
+    sc = Scenario.model_validate_json(scenario_json)
+    series = load_price_series(sc)
+    hourly_all = series.resample("1h").mean()
+    out, used = [], []
+    for y in years:
+        chunk = hourly_all.loc[f"{y}-01-01" : f"{y}-12-31"]
+        n_full = 8784 if y % 4 == 0 else 8760
+        if chunk.notna().sum() < 0.95 * n_full:
+            continue
+        full = pd.date_range(f"{y}-01-01", periods=n_full, freq="1h", tz="UTC")
+        values = chunk.reindex(full).ffill().bfill().to_numpy(dtype=float)
+        if n_full == 8784:
+            values = np.delete(values, np.s_[59 * 24 : 60 * 24])  # Feb 29
+        out.append(values)
+        used.append(y)
+    if not out:
+        have = sorted({int(t.year) for t in series.dropna().index})
+        raise ScenarioError(f"price_years: got {list(years)}, but {sc.power.settlement_point} prices cover only years {have}; allowed: one of them")
+    return np.stack(out), tuple(used)
+
+
+def price_years(scenario: Scenario, years: list[int]) -> tuple[FloatArray, tuple[int, ...]]:
+    """Hourly prices (n_years, 8760) of the requested years the scenario's price series covers (95% or more), and those years."""
+    return _hourly_years(scenario.model_dump_json(), tuple(years))
+
+
+@dataclass
+class PathSet:
+    """Per path (P) and plan year (Y): what every strategy's cash flows are built from. Money is nominal USD, year 1 = today's prices."""
+
+    mining_margin_usd_per_mw: FloatArray
+    """(P, Y) mining revenue minus energy of 1 MW of the fleet dispatched hourly (exact fast path) at escalated power prices."""
+    mining_gross_usd_per_mw: FloatArray
+    """(P, Y) mining revenue of 1 MW in the hours it runs."""
+    mining_energy_usd_per_mw: FloatArray
+    """(P, Y) energy cost of 1 MW of mining in the hours it runs (spot + adder)."""
+    energy_usd_per_mw_firm: FloatArray
+    """(P, Y) energy cost of 1 MW of firm load all year: (mean price + adder) x 8760 + 4CP."""
+    ppa_settlement_usd: FloatArray
+    """(P, Y) financial PPA settlement (strategy-independent)."""
+    btc_ratio: FloatArray
+    """(P, Y) BTC price at the end of each year over today's."""
+    gpu_usd_per_hour: FloatArray
+    """(P, Y) rental price of a GPU by its age in years (GPU cloud; zeros otherwise)."""
+    mean_hashprice_usd_per_ph_day: FloatArray
+    """(P,) mean simulated hashprice over the horizon."""
+
+
+def simulate_paths(scenario: Scenario, cfg: PlanConfig, n_paths: int, rng: np.random.Generator) -> PathSet:
+    """Simulate ``n_paths`` paths: network (BTC price under the plan's measure, difficulty, hashprice), price years, GPU prices."""
+    from mullet.network.simulate import SupplyModel, simulate_network
+
+    model, _ = btc_price_model(cfg)
+    years = cfg.years
+    net = simulate_network(paths=n_paths, years=years, seed=rng, supply=SupplyModel(), price_model=model)
+    fleet = scenario.mining[0] if scenario.mining else None
+    eff = fleet.efficiency_j_per_th if fleet else 17.5
+    pool = fleet.pool_fee_fraction if fleet else 0.02
+    cool = fleet.cooling_overhead_fraction if fleet else 0.05
+    adder = scenario.power.retail_adder_usd_per_mwh
+    cp_rate = scenario.power.four_cp.rate_usd_per_kw_year
+    ppa_mw = sum(p.power_mw for p in scenario.power.ppas if p.shape == "flat")
+    ppa_cost = sum(p.power_mw * p.price_usd_per_mwh for p in scenario.power.ppas if p.shape == "flat")
+    prices, _ = price_years(scenario, cfg.price_years)
+    which = rng.integers(0, len(prices), size=(n_paths, years))
+    day_of_year = (np.arange(8760) // 24).clip(max=364)
+    margin = np.zeros((n_paths, years))
+    gross = np.zeros((n_paths, years))
+    energy = np.zeros((n_paths, years))
+    firm = np.zeros((n_paths, years))
+    ppa = np.zeros((n_paths, years))
+    for y in range(years):
+        hp = net.hashprice_usd_per_ph_day[:, y * 365 : (y + 1) * 365]
+        value = mining_value_usd_per_mwh(hp[:, day_of_year], eff) * (1 - pool) / (1 + cool)  # (P, 8760)
+        esc = (1 + cfg.escalation.power_fraction) ** y  # power, adders and 4CP escalate; the PPA's fixed price does not
+        price = prices[which[:, y]] * esc
+        cost = price + adder * esc
+        # exact fast path for 1 MW: with one fleet and no floors the margin scales with the MW
+        margin[:, y] = greedy_dispatch(value[..., None], cost, 1.0, np.zeros(1), np.array([1.0]), value_only=True).value_usd
+        runs = value > cost
+        gross[:, y] = (value * runs).sum(axis=1)
+        energy[:, y] = (cost * runs).sum(axis=1)
+        firm[:, y] = cost.sum(axis=1) + cp_rate * 1000 * esc
+        ppa[:, y] = (price * ppa_mw).sum(axis=1) - ppa_cost * 8760
+    year_end = np.minimum(np.arange(1, years + 1) * 365, net.price_usd.shape[1]) - 1
+    btc_ratio = net.price_usd[:, year_end] / net.price_usd[:, [0]]
+    if isinstance(cfg.contract, GpuCloud):
+        c = cfg.contract
+        gpu = simulate_gpu_prices(c.usd_per_gpu_hour, c.price_decline_per_year, c.price_vol_per_year, years, n_paths, rng)
+    else:
+        gpu = np.zeros((n_paths, years))
+    return PathSet(
+        mining_margin_usd_per_mw=margin,
+        mining_gross_usd_per_mw=gross,
+        mining_energy_usd_per_mw=energy,
+        energy_usd_per_mw_firm=firm,
+        ppa_settlement_usd=ppa,
+        btc_ratio=btc_ratio,
+        gpu_usd_per_hour=gpu,
+        mean_hashprice_usd_per_ph_day=net.hashprice_usd_per_ph_day[:, : years * 365].mean(axis=1),
+    )

@@ -1,0 +1,79 @@
+"""Tornado: the recommended strategy's mean NPV with one input at a time set low and high (same seed: common random numbers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from mullet.finance.contracts import ColocationLease
+from mullet.plan.config import PlanConfig
+from mullet.plan.result import PlanResult
+from mullet.site import Scenario
+
+__all__ = ["sensitivity_inputs", "tornado"]
+
+
+def sensitivity_inputs(cfg: PlanConfig) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """The 8 inputs of the tornado as (label, low update, high update) of the plan configuration (model_dump form)."""
+    base = cfg.model_dump()
+    c = base["contract"]
+    rk = c["risk"]
+
+    def contract(**kw: Any) -> dict[str, Any]:
+        return {"contract": {**c, **kw}}
+
+    def risk(**kw: Any) -> dict[str, Any]:
+        return {"contract": {**c, "risk": {**rk, **kw}}}
+
+    out: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    if isinstance(cfg.contract, ColocationLease) and cfg.contract.usd_per_kw_month is not None:
+        rate = cfg.contract.usd_per_kw_month
+        out.append((f"lease rate ${rate * 0.8:.0f}..${rate * 1.2:.0f}/kW-month", contract(usd_per_kw_month=rate * 0.8), contract(usd_per_kw_month=rate * 1.2)))
+    else:
+        g = cfg.contract.model_dump().get("usd_per_gpu_hour", 2.0)
+        out.append((f"GPU price ${g * 0.8:.2f}..${g * 1.2:.2f}/h", contract(usd_per_gpu_hour=g * 0.8), contract(usd_per_gpu_hour=g * 1.2)))
+    r = cfg.discount_rate_fraction
+    out.append((f"discount rate {r + 0.02:.0%}..{r - 0.02:.0%}", {"discount_rate_fraction": r + 0.02}, {"discount_rate_fraction": r - 0.02}))
+    out.append(("BTC growth -10%..+20%/yr", {"btc_measure": "user", "btc_drift_per_year": -0.10}, {"btc_measure": "user", "btc_drift_per_year": 0.20}))
+    h = rk["default_hazard_per_year"]
+    out.append((f"tenant default {min(h * 2 + 0.02, 1):.0%}..0%/yr", risk(default_hazard_per_year=min(h * 2 + 0.02, 1.0)), risk(default_hazard_per_year=0.0)))
+    shell = cfg.capex.ai_shell_usd_per_mw
+    cap = base["capex"]
+    out.append(
+        (
+            f"AI shell ${shell * 1.3 / 1e6:.1f}M..${shell * 0.7 / 1e6:.1f}M/MW",
+            {"capex": {**cap, "ai_shell_usd_per_mw": shell * 1.3}},
+            {"capex": {**cap, "ai_shell_usd_per_mw": shell * 0.7}},
+        )
+    )
+    ev = cfg.exit_ev_usd_per_mw
+    out.append((f"EV per MW ${ev * 0.7 / 1e6:.2f}M..${ev * 1.3 / 1e6:.2f}M", {"exit_ev_usd_per_mw": ev * 0.7}, {"exit_ev_usd_per_mw": ev * 1.3}))
+    esc = base["escalation"]
+    out.append(("power escalation +5%..-1%/yr", {"escalation": {**esc, "power_fraction": 0.05}}, {"escalation": {**esc, "power_fraction": -0.01}}))
+    renew = rk["renewal_probability"]
+    out.append((f"renewal {max(renew - 0.25, 0):.0%}..100%", risk(renewal_probability=max(renew - 0.25, 0.0)), risk(renewal_probability=1.0)))
+    return out
+
+
+def tornado(scenario: Scenario, cfg: PlanConfig, result: PlanResult, paths: int | None = None) -> pd.DataFrame:
+    """Mean NPV of the recommended strategy (pure AI when exit wins) with each input low and high [M USD], largest swing first.
+
+    Each variant reruns the plan for that one strategy in this process with the same seed
+    (``paths`` paths, default the base run's, at most 400) so differences are not sampling noise.
+    """
+    from mullet.plan.run import run_plan
+
+    rec = result.recommended() or (max(cfg.ai_shares), min(cfg.conversion_years))
+    n = min(paths or cfg.paths, 400)
+    one = {"ai_shares": [rec[0]], "conversion_years": [rec[1]], "paths": n, "chunk_paths": n}
+    base_cfg = PlanConfig.model_validate({**cfg.model_dump(), **one})
+    base = float(run_plan(scenario, base_cfg, workers=1).npv(*rec).mean()) / 1e6
+    rows = []
+    for label, low, high in sensitivity_inputs(cfg):
+        vals = []
+        for upd in (low, high):
+            c = PlanConfig.model_validate({**cfg.model_dump(), **one, **upd})
+            vals.append(float(run_plan(scenario, c, workers=1).npv(*rec).mean()) / 1e6)
+        rows.append({"input": label, "npv_low_musd": vals[0], "npv_base_musd": base, "npv_high_musd": vals[1], "swing_musd": abs(vals[1] - vals[0])})
+    return pd.DataFrame(rows).sort_values("swing_musd", ascending=False).set_index("input")
