@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 import json
 import multiprocessing as mp
+import signal
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -269,3 +271,40 @@ def test_cli_plan_bad_option_is_one_line(tmp_path: Path) -> None:
     )  # fmt: skip
     assert out.returncode == 2
     assert out.stderr.strip() == "error: ai_contract: got 'magic', allowed: 'lease' or 'gpu_cloud'"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_cli_plan_signal_stops_workers_and_exits_130(tmp_path: Path, sig: signal.Signals) -> None:
+    db = tmp_path / "s.duckdb"
+    args = [sys.executable, "-m", "mullet.cli", "plan", "scenarios/default.toml", "--paths", "400", "--years", "10", "--workers", "2", "--db", str(db)]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not db.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    children = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+    proc.send_signal(sig)
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted: kept" in err and "of 400 paths" in err
+    time.sleep(0.5)
+    assert not [c for c in children if Path(f"/proc/{c}").exists() and "Z" not in Path(f"/proc/{c}/stat").read_text().split()[2]]
+    assert list_runs(db)["status"].tolist() == ["interrupted"]
+
+
+def test_tornado_waterfall_chart_and_report(scenario, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from mullet.plan.sensitivity import tornado
+    from mullet.plot import plot_plan
+    from mullet.report import report_for_run
+
+    cfg = SMALL.model_copy(update={"paths": 8, "chunk_paths": 8, "conversion_years": [1]})
+    db = tmp_path / "t.duckdb"
+    result = run_plan(scenario, cfg, workers=1, db=db)
+    t = tornado(scenario, cfg, result, paths=8)
+    assert len(t) == 8 and (t["swing_musd"].diff().dropna() <= 1e-9).all()
+    hazard = t.loc[next(i for i in t.index if i.startswith("tenant default"))]
+    assert hazard["npv_low_musd"] <= hazard["npv_base_musd"] <= hazard["npv_high_musd"]  # more defaults never help
+    png = plot_plan(result, tmp_path / "plan.png", t)
+    assert png.stat().st_size > 10_000
+    html = report_for_run(db, str(result.run_id), tmp_path / "r.html").read_text()
+    assert "Cash-flow waterfall" in html and "Assumptions that decide the answer" in html and "triple_net" in html

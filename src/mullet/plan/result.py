@@ -207,8 +207,11 @@ class PlanResult:
         from mullet._output import to_jsonable
 
         rec = self.recommended()
+        key = rec or (max(self.config.ai_shares), min(self.config.conversion_years))
+        wf = self.waterfall(*key) if self.completed_paths else pd.Series(dtype=float)
         return to_jsonable(
             {
+                "waterfall": {"ai_share": key[0], "conversion_year": key[1], "pv_usd": {k: float(v) for k, v in wf.items()}},
                 "scenario": scenario_name,
                 "paths_completed": self.completed_paths,
                 "interrupted": self.interrupted,

@@ -87,14 +87,21 @@ def _site(scenario: Scenario) -> tuple[float, float, float, float]:
 
 
 def strategy_cash_flows(
-    scenario: Scenario, cfg: PlanConfig, p: PathSet, risk: RiskDraws, share: float, conv: int
+    scenario: Scenario,
+    cfg: PlanConfig,
+    p: PathSet,
+    risk: RiskDraws,
+    share: float,
+    conv: int,
+    site: tuple[float, float, float, float] | None = None,
 ) -> tuple[FloatArray, dict[str, FloatArray], dict[str, FloatArray]]:
     """Cash flows (P, Y + 1) of one strategy, their components (each (P, Y + 1), cash sign), and per-path extras.
 
     ``share`` of the site's MW is AI from plan year ``conv`` (1 = first year); the rest mines.
+    ``site`` caches ``_site(scenario)`` across strategies.
     """
     n, years = p.btc_ratio.shape
-    site_mw, existing_ai_it, existing_mining, th_per_mw = _site(scenario)
+    site_mw, existing_ai_it, existing_mining, th_per_mw = site or _site(scenario)
     y_idx = np.arange(1, years + 1)
     c = cfg.contract
     r = cfg.discount_rate_fraction
@@ -216,10 +223,11 @@ def _chunk(scenario_json: str, config_json: str, chunk_index: int, n_paths: int,
     risk = draw_risk(cfg, n_paths, rng)
     r = cfg.discount_rate_fraction
     disc = (1 + r) ** -np.arange(cfg.years + 1)
+    site = _site(sc)
     rows, comps, flows = [], [], []
     for share in cfg.ai_shares:
         for conv in cfg.conversion_years:
-            cf, components, extras = strategy_cash_flows(sc, cfg, p, risk, share, conv)
+            cf, components, extras = strategy_cash_flows(sc, cfg, p, risk, share, conv, site)
             min_dscr, dilution = _financing(cfg, p, extras["cash_available_usd"])
             tv_pv = components["terminal_value_usd"][:, -1] * disc[-1]
             rows.append(

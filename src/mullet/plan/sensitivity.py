@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mullet.finance.contracts import ColocationLease
+from mullet.finance.metrics import npv
 from mullet.plan.config import PlanConfig
+from mullet.plan.paths import PathSet, simulate_paths
 from mullet.plan.result import PlanResult
+from mullet.plan.run import draw_risk, strategy_cash_flows
 from mullet.site import Scenario
 
 __all__ = ["sensitivity_inputs", "tornado"]
@@ -56,24 +61,29 @@ def sensitivity_inputs(cfg: PlanConfig) -> list[tuple[str, dict[str, Any], dict[
     return out
 
 
+def _mean_npv_musd(scenario: Scenario, cfg: PlanConfig, key: tuple[float, int], n: int, cache: dict[str, PathSet]) -> float:
+    """Mean NPV of one strategy on ``n`` paths; the simulated paths are shared by every variant that does not change them."""
+    paths_key = json.dumps([cfg.btc_measure, cfg.btc_drift_per_year, cfg.risk_free_rate_fraction, cfg.escalation.power_fraction, cfg.contract.kind, cfg.years])
+    if paths_key not in cache:
+        cache[paths_key] = simulate_paths(scenario, cfg, n, np.random.default_rng(np.random.SeedSequence(entropy=cfg.seed, spawn_key=(0,))))
+    risk = draw_risk(cfg, n, np.random.default_rng(np.random.SeedSequence(entropy=cfg.seed, spawn_key=(1,))))
+    cf, _, _ = strategy_cash_flows(scenario, cfg, cache[paths_key], risk, key[0], key[1])
+    return float(np.mean(npv(cfg.discount_rate_fraction, cf))) / 1e6
+
+
 def tornado(scenario: Scenario, cfg: PlanConfig, result: PlanResult, paths: int | None = None) -> pd.DataFrame:
     """Mean NPV of the recommended strategy (pure AI when exit wins) with each input low and high [M USD], largest swing first.
 
-    Each variant reruns the plan for that one strategy in this process with the same seed
-    (``paths`` paths, default the base run's, at most 400) so differences are not sampling noise.
+    Every variant uses the same seeds (common random numbers) on ``paths`` paths (default: the
+    base run's, at most 200); variants that do not change the simulated paths share them, so
+    differences are the input's effect, not sampling noise.
     """
-    from mullet.plan.run import run_plan
-
     rec = result.recommended() or (max(cfg.ai_shares), min(cfg.conversion_years))
-    n = min(paths or cfg.paths, 400)
-    one = {"ai_shares": [rec[0]], "conversion_years": [rec[1]], "paths": n, "chunk_paths": n}
-    base_cfg = PlanConfig.model_validate({**cfg.model_dump(), **one})
-    base = float(run_plan(scenario, base_cfg, workers=1).npv(*rec).mean()) / 1e6
+    n = min(paths or cfg.paths, 200)
+    cache: dict[str, PathSet] = {}
+    base = _mean_npv_musd(scenario, cfg, rec, n, cache)
     rows = []
     for label, low, high in sensitivity_inputs(cfg):
-        vals = []
-        for upd in (low, high):
-            c = PlanConfig.model_validate({**cfg.model_dump(), **one, **upd})
-            vals.append(float(run_plan(scenario, c, workers=1).npv(*rec).mean()) / 1e6)
+        vals = [_mean_npv_musd(scenario, PlanConfig.model_validate({**cfg.model_dump(), **upd}), rec, n, cache) for upd in (low, high)]
         rows.append({"input": label, "npv_low_musd": vals[0], "npv_base_musd": base, "npv_high_musd": vals[1], "swing_musd": abs(vals[1] - vals[0])})
     return pd.DataFrame(rows).sort_values("swing_musd", ascending=False).set_index("input")
