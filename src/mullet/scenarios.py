@@ -31,6 +31,7 @@ __all__ = [
     "PriceMeasure",
     "PriceModel",
     "apply_price_measure",
+    "fee_spike_days",
     "fit_fee_model",
     "fit_price_model",
     "rng_from",
@@ -210,32 +211,45 @@ class FeeModel:
         return float(self.spike_start_per_day / (self.spike_start_per_day + leave)) if self.spike_start_per_day > 0 else 0.0
 
 
-def fit_fee_model(days: int = 365, network: pd.DataFrame | None = None, spike_sigmas: float = 3.0, baseline_days: int = 90) -> FeeModel:
-    """Fit :class:`FeeModel`: level and AR(1) body to the last ``days`` days with known fees, spikes to all of them.
+def fee_spike_days(network: pd.DataFrame | None = None, spike_sigmas: float = 3.0, baseline_days: int = 90) -> pd.DataFrame:
+    """Fee spike days of the longest contiguous run of known-fee days (2023-02-18 onward in the bundled data).
 
-    Only the longest contiguous run of known-fee days is used (in the bundled data 2023-02-18 onward; the 22 known
-    days of January 2014 are left out).
-
-    Spikes: on every day with known fees (the longest contiguous run, 2023-02-18 onward in the bundled data), the
-    log fee per block minus its trailing ``baseline_days`` median is a spike when it exceeds ``spike_sigmas``
-    robust sigmas (1.4826 x median absolute deviation). The Markov chain's probabilities are the observed
-    transition frequencies; the spike size is the mean and sd of the excess on spike days. Spike days are left out
-    of the body's AR(1) fit. With fewer than 30 known days nothing can be fitted (a clear error).
+    Returns, per day with a baseline, ``log_fee_btc_per_block``, ``excess`` (log fee per block minus its trailing
+    ``baseline_days`` median) and ``spike`` (excess above ``spike_sigmas`` robust sigmas, 1.4826 x the median
+    absolute deviation of the excess). Index: UTC day.
     """
     n = load_network_daily() if network is None else network
     known_all = n[n["fees_known"]]
     if len(known_all) < 30:
         raise ScenarioError(f"days: only {len(known_all)} days with known fees; allowed: at least 30")
-    # the longest contiguous run of known fee days
     gap = known_all.index.to_series().diff() != pd.Timedelta(days=1)
     run_id = gap.cumsum()
-    longest = run_id.value_counts().idxmax()
-    run = known_all[run_id == longest]
-    x_all = pd.Series(np.log((run["fees_btc"] / run["block_count"]).to_numpy(dtype=float)), index=run.index)
-    base = x_all.rolling(baseline_days, min_periods=min(baseline_days, 30)).median()
-    excess = (x_all - base).dropna()
+    run = known_all[run_id == run_id.value_counts().idxmax()]
+    x = pd.Series(np.log((run["fees_btc"] / run["block_count"]).to_numpy(dtype=float)), index=run.index)
+    base = x.rolling(baseline_days, min_periods=min(baseline_days, 30)).median()
+    excess = (x - base).dropna()
     sigma = 1.4826 * float(np.median(np.abs(excess - np.median(excess))))
-    spike = (excess > spike_sigmas * sigma).to_numpy() if sigma > 0 else np.zeros(len(excess), dtype=bool)
+    spike = excess > spike_sigmas * sigma if sigma > 0 else excess > np.inf
+    return pd.DataFrame({"log_fee_btc_per_block": x.reindex(excess.index), "excess": excess, "spike": spike})
+
+
+def fit_fee_model(days: int = 365, network: pd.DataFrame | None = None, spike_sigmas: float = 3.0, baseline_days: int = 90) -> FeeModel:
+    """Fit :class:`FeeModel`: level and AR(1) body to the last ``days`` days with known fees, spikes to all of them.
+
+    Only the longest contiguous run of known-fee days is used (in the bundled data 2023-02-18 onward; the 22 known
+    days of January 2014 are left out). Spike days are those of :func:`fee_spike_days`; the Markov chain's
+    probabilities are the observed transition frequencies; the spike size is the mean and sd of the excess on spike
+    days. Spike days are left out of the body's fit. With fewer than 30 known days nothing can be fitted (a clear
+    error).
+    """
+    n = load_network_daily() if network is None else network
+    spikes = fee_spike_days(n, spike_sigmas, baseline_days)
+    known_all = n[n["fees_known"]]
+    gap = known_all.index.to_series().diff() != pd.Timedelta(days=1)
+    run_id = gap.cumsum()
+    run = known_all[run_id == run_id.value_counts().idxmax()]
+    spike = spikes["spike"].to_numpy()
+    excess = spikes["excess"]
     calm_next = spike[1:][~spike[:-1]]
     spike_next = spike[1:][spike[:-1]]
     start_p = float(calm_next.mean()) if len(calm_next) else 0.0
