@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -36,17 +38,21 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from mullet.errors import ScenarioError
+from mullet.grid.screening import ScreeningResult, screen_load
 
 __all__ = [
     "DEFAULT_SEASONS",
     "KNOWN_LOAD_SHED",
-    "LoadShedEvent",
+    "BaHeadroom",
     "HeadroomResult",
     "HeadroomRow",
+    "LoadShedEvent",
     "SeasonalLoad",
+    "ba_table",
     "curtailment_rate",
     "headroom",
     "headroom_by_ba",
+    "headroom_from_data",
     "prepare_load",
 ]
 
@@ -182,7 +188,7 @@ def prepare_load(
             # per year: the season's peak months must be in the data; the threshold is the year's
             # maximum over every month mapped to the season, so no hour starts above its threshold
             mapped = in_y & (is_summer if season == "summer" else ~is_summer)
-            peaks.append(float(values[mapped].max()) if sel.any() else float("nan"))
+            peaks.append(float(values[mapped | sel].max()) if sel.any() else float("nan"))
         by_year[int(y)] = (peaks[0], peaks[1]) if thresholds == "per_year" else (pooled["summer"], pooled["winter"])
     summer_by_hour = np.array([by_year[int(y)][0] for y in year]) if thresholds == "per_year" else np.full(len(year), pooled["summer"])
     winter_by_hour = np.array([by_year[int(y)][1] for y in year]) if thresholds == "per_year" else np.full(len(year), pooled["winter"])
@@ -229,6 +235,10 @@ def prepare_load(
 def _year_rates(prep: SeasonalLoad, new_load_mw: float, years: Sequence[int]) -> FloatArray:
     curtailed = np.maximum(prep.load_mw + new_load_mw - prep.threshold_mw, 0.0)
     return np.array([curtailed[prep.year == y].sum() / (new_load_mw * prep.hours_per_year[y]) for y in years])
+
+
+def _one_year_rate(prep: SeasonalLoad, year: int, new_load_mw: float) -> float:
+    return float(_year_rates(prep, new_load_mw, [year])[0]) if new_load_mw > 0 else 0.0
 
 
 def curtailment_rate(prep: SeasonalLoad, new_load_mw: float) -> float:
@@ -338,7 +348,9 @@ def _solve(prep: SeasonalLoad, rate_of: Callable[[float], float], rate: float, t
             break
         hi *= 2
     else:
-        raise ScenarioError(f"rates: no new load up to {hi / 1000:,.0f} GW reaches a {rate * 100:g}% rate in {what} (at that size the rate is {rate_of(hi):.2%})")
+        raise ScenarioError(
+            f"rates: no new load up to {hi / 1000:,.0f} GW reaches a {rate * 100:g}% rate in {what} (at that size the rate is {rate_of(hi):.2%})"
+        )
     return float(brentq(lambda x: rate_of(x) - rate, lo, hi, xtol=tolerance_mw / 2))
 
 
@@ -426,7 +438,7 @@ def _per_year(prep: SeasonalLoad, rows: Sequence[HeadroomRow], tolerance_mw: flo
             if y in prep.years_used:
                 rec[f"rate_at_pooled_pct_{label}"] = float(_year_rates(prep, row.new_load_mw, [y])[0]) * 100
                 try:
-                    own = _solve(prep, lambda x, y=y: float(_year_rates(prep, x, [y])[0]), row.rate_fraction, tolerance_mw, str(y))
+                    own = _solve(prep, partial(_one_year_rate, prep, y), row.rate_fraction, tolerance_mw, str(y))
                     rec[f"headroom_gw_{label}"] = own / 1000
                 except ScenarioError as exc:
                     rec[f"headroom_gw_{label}"] = float("nan")
@@ -451,11 +463,14 @@ def headroom_by_ba(
     """
     if not loads_mw:
         raise ScenarioError("column: no balancing authority given")
-    results: dict[str, HeadroomResult] = {}
+    results = {ba: headroom(series, rates_fraction, balancing_authority=ba, **kwargs) for ba, series in loads_mw.items()}  # type: ignore[arg-type]
+    return ba_table(results), results
+
+
+def ba_table(results: Mapping[str, HeadroomResult]) -> pd.DataFrame:
+    """One row per balancing authority (headroom [GW] at each rate, peak, years) and a ``TOTAL`` row (the sum)."""
     rows = []
-    for ba, series in loads_mw.items():
-        res = headroom(series, rates_fraction, balancing_authority=ba, **kwargs)  # type: ignore[arg-type]
-        results[ba] = res
+    for ba, res in results.items():
         rec: dict[str, object] = {"balancing_authority": ba}
         for r in res.rows:
             rec[f"headroom_gw_{_rate_label(r.rate_fraction)}"] = r.new_load_mw / 1000
@@ -466,4 +481,49 @@ def headroom_by_ba(
     total: dict[str, object] = {c: table[c].sum() for c in table.columns if c.startswith("headroom_gw_") or c == "peak_gw"}
     total["years"] = ""
     table.loc["TOTAL"] = pd.Series(total)
-    return table, results
+    return table
+
+
+@dataclass(frozen=True)
+class BaHeadroom:
+    """Headroom of one balancing authority with the screening behind it."""
+
+    balancing_authority: str
+    result: HeadroomResult
+    load_mw: pd.Series
+    """The series the headroom was computed on (screened, maybe imputed), interval start UTC [MW]."""
+    screening: ScreeningResult | None
+
+
+def headroom_from_data(
+    path: str | Path | None = None,
+    columns: Sequence[str] | None = None,
+    rates_fraction: Sequence[float] = (0.0025, 0.005, 0.01, 0.05),
+    *,
+    screen: bool = True,
+    impute: bool = False,
+    thresholds: Thresholds = "pooled",
+    tz: str = "America/Chicago",
+) -> list[BaHeadroom]:
+    """Read hourly demand, screen it and compute headroom for each balancing authority.
+
+    ``path`` is any layout :func:`mullet.data.eia930.read_eia930` reads (EIA-930 API JSON,
+    BALANCE CSV, a file with ``interval_start_utc`` and one column per BA); ``None`` is
+    the bundled raw EIA-930 ERCO demand 2016-2024. ``columns`` picks BAs (default: all).
+    """
+    from mullet.data.eia930 import load_eia930_demand, read_eia930
+
+    if path is None:
+        if columns and list(columns) != ["ERCO"]:
+            raise ScenarioError(f"column: got {','.join(columns)}; the bundled EIA-930 file has only 'ERCO' (pass --load for other BAs)")
+        frame = load_eia930_demand("ERCO").rename("ERCO").to_frame()
+    else:
+        frame = read_eia930(path, list(columns) if columns else None)
+    out = []
+    for ba in frame.columns:
+        series = frame[ba]
+        screened = screen_load(series, impute=impute) if screen else None
+        load = screened.load_mw if screened is not None else series
+        res = headroom(load, rates_fraction, tz=tz, thresholds=thresholds, balancing_authority=str(ba))
+        out.append(BaHeadroom(str(ba), res, load, screened))
+    return out

@@ -23,14 +23,16 @@ Step 2 (the value against its neighbours and its own seasonal envelope)
 
 Not implemented: the paper's last filter (``ANOMALOUS_REGION``, good hours stranded
 inside stretches where more than 15% of hours were flagged) and its MICE
-imputation. ``impute=True`` here fills gaps with the diurnal template
-``M48 x h`` of the screened series, an estimate labelled as such, not the paper's.
+imputation. ``impute=True`` here fills each gap with the screened series' 480-hour
+moving median plus the median deviation from it at the same hour of the 10 days on
+each side: an estimate labelled as such (``imputed``), not the paper's MICE.
 
 Input and output: hourly series [MW] on a tz-aware UTC index of interval starts.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -120,12 +122,9 @@ def _template(d: pd.Series, p: ScreeningParams) -> tuple[pd.Series, pd.Series, p
     m_long = _rolling_median(d, p.template_days * 24 * 2)
     dev = d - m_short
     shifted = np.column_stack([dev.shift(24 * k).to_numpy() for k in range(-p.template_days, p.template_days + 1)])
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows inside long gaps
-            med = np.nanmedian(shifted, axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows inside long gaps
+        med = np.nanmedian(shifted, axis=1)
     h = 1.0 + pd.Series(med, index=d.index) / m_long
     return m_short, m_long, h
 
@@ -224,10 +223,15 @@ def screen_load(load_mw: pd.Series, params: ScreeningParams | None = None, *, im
     notes: list[str] = []
     n_flag = int((flag != "OKAY").sum() - (flag == "MISSING").sum())
     if n_flag:
-        notes.append(f"screening flagged {n_flag} hour(s) as impossible values (Ruggles et al. 2020); they are gaps now")
+        notes.append(f"screening flagged {n_flag} hour(s) as suspect (Ruggles et al. 2020 filters); they are gaps now (--screening-report lists them)")
     if impute:
-        m_s, _, h_s = _template(screened, p)
-        estimate = (m_s * h_s).to_numpy()
+        # same-hour deviations of the 10 days on each side, around the 480-hour median (a gap moves it least)
+        m_l = _rolling_median(screened, p.template_days * 24 * 2)
+        dev = screened - m_l
+        shifted = np.column_stack([dev.shift(24 * k).to_numpy() for k in range(-p.template_days, p.template_days + 1) if k])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows inside long gaps
+            estimate = m_l.to_numpy() + np.nanmedian(shifted, axis=1)
         fill = np.isnan(d) & np.isfinite(estimate)
         screened = screened.where(~fill, estimate)
         imputed = pd.Series(fill, index=idx)
