@@ -172,8 +172,9 @@ def _from_table(raw: pd.DataFrame, source: str, ba: str | Sequence[str] | None, 
         candidates = wanted
     elif column:
         candidates = [column]
-    else:
-        candidates = [c for c in raw.columns if c.endswith("_demand_mw")]
+    else:  # every demand column: '<BA>_demand_mw', else every column named like a BA code (upper case)
+        codes = [c for c in raw.columns if re.fullmatch(r"[A-Z][A-Z0-9_-]*", c) and "FLAG" not in c]
+        candidates = [c for c in raw.columns if c.endswith("_demand_mw")] or codes
     out = {}
     for name in candidates:
         col = name if name in cols else f"{name}_demand_mw" if f"{name}_demand_mw" in cols else None
