@@ -174,22 +174,24 @@ def test_bad_plan_config() -> None:
         PlanConfig(ai_shares=[1.5])
     with pytest.raises(ValueError, match="conversion_years"):
         PlanConfig(years=3, conversion_years=[5])
-    with pytest.raises(ValueError, match="btc_drift_per_year"):
-        PlanConfig(btc_measure="user")
+    with pytest.raises(ValueError, match="expected_growth_per_year"):
+        PlanConfig.model_validate({"price_measure": {"kind": "user"}})
+    with pytest.raises(ValueError, match="risk_free_rate_per_year"):
+        PlanConfig.model_validate({"discount_rate_fraction": 0.03})
     with pytest.raises(ValueError, match="growth_fraction"):
         PlanConfig.model_validate({"terminal_value": {"method": "gordon", "growth_fraction": 0.15}})
 
 
 def test_btc_measure_sets_the_expected_growth() -> None:
-    from mullet.plan.paths import btc_price_model, expected_growth_per_year
+    from mullet.plan.paths import btc_price_model
 
-    neutral, note = btc_price_model(PlanConfig(risk_free_rate_fraction=0.04))
-    assert expected_growth_per_year(neutral) == pytest.approx(0.04, abs=1e-12)
-    assert "standard error" in note and "neutral" in note
-    user, _ = btc_price_model(PlanConfig(btc_measure="user", btc_drift_per_year=0.1))
-    assert expected_growth_per_year(user) == pytest.approx(0.1, abs=1e-12)
-    hist, note = btc_price_model(PlanConfig(btc_measure="historical"))
-    assert "opt-in" in note and hist.drift_per_year > neutral.drift_per_year
+    neutral, note = btc_price_model(PlanConfig())
+    assert neutral.expected_growth_per_year == pytest.approx(0.04, abs=1e-12)  # the risk-free part of the discount rate
+    assert "s.e." in note and "neutral" in note
+    user, _ = btc_price_model(PlanConfig.model_validate({"price_measure": {"kind": "user", "expected_growth_per_year": 0.1}}))
+    assert user.expected_growth_per_year == pytest.approx(0.1, abs=1e-12)
+    hist, note = btc_price_model(PlanConfig.model_validate({"price_measure": {"kind": "historical"}}))
+    assert "historical" in note and hist.drift_per_year > neutral.drift_per_year
 
 
 def _write(db: str, idx: int) -> str:

@@ -23,8 +23,11 @@ def plan_cmd(
     lease_type: Annotated[str, typer.Option("--lease-type", help="triple_net (tenant pays its energy) or gross (owner pays power).")] = "triple_net",
     default_hazard: Annotated[float, typer.Option("--default-hazard", help="Tenant default probability [-/year].")] = 0.02,
     discount_rate: Annotated[float, typer.Option("--discount-rate", help="Discount rate [-/year].")] = 0.12,
-    btc_measure: Annotated[str, typer.Option("--btc-measure", help="neutral (drift = risk-free rate), historical (fit, opt-in) or user.")] = "neutral",
-    btc_drift: Annotated[float | None, typer.Option("--btc-drift", help="Expected BTC growth [-/year] (with --btc-measure user).")] = None,
+    btc_drift: Annotated[
+        str, typer.Option("--btc-drift", help="neutral (mean BTC price grows at the risk-free rate), historical (fit, opt-in) or user.")
+    ] = "neutral",
+    btc_growth: Annotated[float | None, typer.Option("--btc-growth", help="Growth of the mean BTC price [1/yr] (with --btc-drift user).")] = None,
+    risk_free_rate: Annotated[float, typer.Option("--risk-free-rate", help="Risk-free part of the discount rate [1/yr]; the neutral BTC drift.")] = 0.04,
     terminal_value: Annotated[str, typer.Option("--terminal-value", help="ev_per_mw (exit's basis), gordon or none.")] = "ev_per_mw",
     exit_ev_usd_per_mw: Annotated[float, typer.Option("--exit-ev-usd-per-mw", help="Sale price of the site per MW.")] = 1_500_000.0,
     criterion: Annotated[str, typer.Option("--criterion", help="mean, p50 or cvar: how the recommendation is chosen.")] = "mean",
@@ -66,8 +69,7 @@ def plan_cmd(
             "seed": seed,
             "contract": contract.model_dump(),
             "discount_rate_fraction": discount_rate,
-            "btc_measure": btc_measure,
-            "btc_drift_per_year": btc_drift,
+            "price_measure": {"kind": btc_drift, "risk_free_rate_per_year": risk_free_rate, "expected_growth_per_year": btc_growth},
             "terminal_value": {"method": terminal_value},
             "exit_ev_usd_per_mw": exit_ev_usd_per_mw,
             "criterion": criterion,

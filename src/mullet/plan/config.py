@@ -8,11 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mullet.finance.capital import Capex, Escalation, Financing, MiningEconomics, TerminalValue
 from mullet.finance.contracts import ColocationLease, Contract, ContractRisk
+from mullet.scenarios import PriceMeasure
 
-__all__ = ["DEFAULT_RISK", "BtcMeasure", "Criterion", "PlanConfig"]
-
-BtcMeasure = Literal["neutral", "historical", "user"]
-"""neutral: expected BTC price growth = the risk-free rate; historical: the drift fitted on the bundled history (opt-in); user: btc_drift_per_year."""
+__all__ = ["DEFAULT_RISK", "Criterion", "PlanConfig"]
 Criterion = Literal["mean", "p50", "cvar"]
 """How the recommended strategy is chosen: highest mean NPV, highest P50, or highest CVaR at 10%, among those with P(loss) <= max_loss_probability."""
 
@@ -41,11 +39,10 @@ class PlanConfig(BaseModel):
     conversion_years: Annotated[list[int], Field(description="Candidate years (1 = first plan year) when AI load is planned to be energised.")] = [1, 3]
     seed: Annotated[int, Field(ge=0, description="Seed of the path simulation.")] = 0
     discount_rate_fraction: Annotated[float, Field(gt=-0.5, le=1, description="Discount rate [-/year] (assumption).")] = 0.12
-    risk_free_rate_fraction: Annotated[float, Field(ge=-0.05, le=0.3, description="Risk-free part of the discount rate [-/year]; the neutral BTC drift.")] = (
-        0.04
-    )
-    btc_measure: Annotated[BtcMeasure, Field(description="BTC price drift: neutral (= risk-free rate, default), historical fit (opt-in), or user.")] = "neutral"
-    btc_drift_per_year: Annotated[float | None, Field(ge=-0.9, le=3, description="Expected BTC price growth [-/year] when btc_measure = 'user'.")] = None
+    price_measure: Annotated[
+        PriceMeasure,
+        Field(description="BTC drift: neutral (mean price grows at the risk-free part of the discount rate, default), user, or historical fit (opt-in)."),
+    ] = PriceMeasure()
     exit_ev_usd_per_mw: Annotated[float, Field(ge=0, description="Sale price of the site [USD per MW of interconnect] (assumption).")] = 1_500_000.0
     contract: Annotated[Contract, Field(description="The AI contract the converted MW sign (colocation lease or GPU cloud), with its risk.")] = ColocationLease(
         usd_per_kw_month=130.0, term_years=10.0, escalator_fraction=0.03, lease_type="triple_net", risk=DEFAULT_RISK
@@ -73,9 +70,10 @@ class PlanConfig(BaseModel):
             raise ValueError(f"conversion_years: got {self.conversion_years}, allowed: years 1..{self.years}")
         if not self.price_years or any(not 2000 <= y <= 2100 for y in self.price_years):
             raise ValueError(f"price_years: got {self.price_years}, allowed: one or more calendar years")
-        if (self.btc_measure == "user") != (self.btc_drift_per_year is not None):
+        if self.price_measure.risk_free_rate_per_year >= self.discount_rate_fraction:
             raise ValueError(
-                f"btc_drift_per_year: got {self.btc_drift_per_year} with btc_measure {self.btc_measure!r}; allowed: set exactly when btc_measure is 'user'"
+                f"price_measure.risk_free_rate_per_year: got {self.price_measure.risk_free_rate_per_year}, "
+                f"allowed: below discount_rate_fraction ({self.discount_rate_fraction}), of which it is the risk-free part"
             )
         if self.terminal_value.method == "gordon" and self.terminal_value.growth_fraction >= self.discount_rate_fraction:
             raise ValueError(
@@ -89,9 +87,9 @@ class PlanConfig(BaseModel):
         out: dict[str, object] = {
             "contract": c.kind,
             "discount_rate_fraction": self.discount_rate_fraction,
-            "risk_free_rate_fraction": self.risk_free_rate_fraction,
-            "btc_measure": self.btc_measure,
-            "btc_drift_per_year": self.btc_drift_per_year,
+            "risk_free_rate_per_year": self.price_measure.risk_free_rate_per_year,
+            "btc_measure": self.price_measure.kind,
+            "btc_growth_per_year": self.price_measure.expected_growth_per_year,
             "terminal_value": self.terminal_value.method,
             "terminal_growth_fraction": self.terminal_value.growth_fraction,
             "exit_ev_usd_per_mw": self.exit_ev_usd_per_mw,

@@ -7,7 +7,6 @@ price year (hourly means of the interval prices, UTC, interval start; Feb 29 dro
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,41 +20,22 @@ from mullet.dispatch.inputs import load_price_series
 from mullet.errors import ScenarioError
 from mullet.finance.contracts import GpuCloud
 from mullet.plan.config import PlanConfig
-from mullet.scenarios import PriceModel, fit_price_model, simulate_gpu_prices
+from mullet.scenarios import PriceModel, apply_price_measure, fit_price_model, simulate_gpu_prices
 from mullet.site import Scenario
 
-__all__ = ["PathSet", "btc_price_model", "expected_growth_per_year", "price_years", "simulate_paths"]
+__all__ = ["PathSet", "btc_price_model", "price_years", "simulate_paths"]
 
 FloatArray = npt.NDArray[np.float64]
 
 
-def expected_growth_per_year(model: PriceModel) -> float:
-    """Expected yearly growth of the BTC price under ``model``: ``exp(mu + vol^2/2 + lambda (E[e^J] - 1)) - 1``."""
-    jump = model.jump_per_year * (np.exp(model.jump_mean + model.jump_sd**2 / 2) - 1)
-    return float(np.exp(model.drift_per_year + model.vol_per_year**2 / 2 + jump) - 1)
-
-
 def btc_price_model(cfg: PlanConfig) -> tuple[PriceModel, str]:
-    """The BTC price model of the plan and a note stating its drift (and the fit's standard error).
+    """The BTC price model of the plan (:func:`mullet.scenarios.apply_price_measure` on the bundled fit) and a note stating it.
 
-    Volatility and jumps are fitted on the bundled history in every measure; the log drift is
-    set so that the expected yearly growth is the risk-free rate (neutral), the user's value
-    (user), or left at the fit (historical, opt-in). The standard error of the fitted log drift
-    is ``vol / sqrt(years of data)``.
+    Volatility and jumps are fitted on the bundled history under every measure; the note gives the
+    measure, the drift, and the historical fit with its standard error.
     """
-    fit = fit_price_model()
-    years_of_data = (pd.Timestamp(fit.fitted_on.split("..")[1]) - pd.Timestamp(fit.fitted_on.split("..")[0])).days / 365.25
-    se = fit.vol_per_year / np.sqrt(max(years_of_data, 1e-9))
-    fit_text = f"historical fit {fit.fitted_on}: log drift {fit.drift_per_year:.1%}/yr (standard error {se:.1%})"
-    fit_text += f", expected growth {expected_growth_per_year(fit):.1%}/yr"
-    if cfg.btc_measure == "historical":
-        return fit, f"BTC drift: {fit_text} (opt-in); vol {fit.vol_per_year:.0%}/yr"
-    target = cfg.risk_free_rate_fraction if cfg.btc_measure == "neutral" else float(cfg.btc_drift_per_year or 0.0)
-    jump = fit.jump_per_year * (np.exp(fit.jump_mean + fit.jump_sd**2 / 2) - 1)
-    mu = float(np.log1p(target) - fit.vol_per_year**2 / 2 - jump)
-    model = dataclasses.replace(fit, drift_per_year=mu)
-    label = "neutral (= risk-free rate)" if cfg.btc_measure == "neutral" else "set by the user"
-    return model, f"BTC drift {label}: expected growth {target:.1%}/yr (log drift {mu:.1%}/yr), vol {fit.vol_per_year:.0%}/yr; for reference, {fit_text}"
+    model = apply_price_measure(fit_price_model(), cfg.price_measure)
+    return model, "BTC price: " + model.describe()
 
 
 @lru_cache(maxsize=8)

@@ -40,7 +40,14 @@ def sensitivity_inputs(cfg: PlanConfig) -> list[tuple[str, dict[str, Any], dict[
         out.append((f"GPU price ${g * 0.8:.2f}..${g * 1.2:.2f}/h", contract(usd_per_gpu_hour=g * 0.8), contract(usd_per_gpu_hour=g * 1.2)))
     r = cfg.discount_rate_fraction
     out.append((f"discount rate {r + 0.02:.0%}..{r - 0.02:.0%}", {"discount_rate_fraction": r + 0.02}, {"discount_rate_fraction": r - 0.02}))
-    out.append(("BTC growth -10%..+20%/yr", {"btc_measure": "user", "btc_drift_per_year": -0.10}, {"btc_measure": "user", "btc_drift_per_year": 0.20}))
+    pm = base["price_measure"]
+    out.append(
+        (
+            "BTC mean growth -10%..+20%/yr",
+            {"price_measure": {**pm, "kind": "user", "expected_growth_per_year": -0.10}},
+            {"price_measure": {**pm, "kind": "user", "expected_growth_per_year": 0.20}},
+        )
+    )
     h = rk["default_hazard_per_year"]
     out.append((f"tenant default {min(h * 2 + 0.02, 1):.0%}..0%/yr", risk(default_hazard_per_year=min(h * 2 + 0.02, 1.0)), risk(default_hazard_per_year=0.0)))
     shell = cfg.capex.ai_shell_usd_per_mw
@@ -63,7 +70,7 @@ def sensitivity_inputs(cfg: PlanConfig) -> list[tuple[str, dict[str, Any], dict[
 
 def _mean_npv_musd(scenario: Scenario, cfg: PlanConfig, key: tuple[float, int], n: int, cache: dict[str, PathSet]) -> float:
     """Mean NPV of one strategy on ``n`` paths; the simulated paths are shared by every variant that does not change them."""
-    paths_key = json.dumps([cfg.btc_measure, cfg.btc_drift_per_year, cfg.risk_free_rate_fraction, cfg.escalation.power_fraction, cfg.contract.kind, cfg.years])
+    paths_key = json.dumps([cfg.price_measure.model_dump(), cfg.escalation.power_fraction, cfg.contract.kind, cfg.years])
     if paths_key not in cache:
         cache[paths_key] = simulate_paths(scenario, cfg, n, np.random.default_rng(np.random.SeedSequence(entropy=cfg.seed, spawn_key=(0,))))
     risk = draw_risk(cfg, n, np.random.default_rng(np.random.SeedSequence(entropy=cfg.seed, spawn_key=(1,))))
