@@ -216,3 +216,22 @@ def test_tenancy_renewal_and_default_by_hand() -> None:
     sure = ContractRisk(default_hazard_per_year=1.0, dark_months_after_default=18, relet_rate_fraction=1.0)
     occ, _ = simulate_tenancy(sure, 30, 1, 3, rng)
     np.testing.assert_allclose(occ[0], [0, 0.5, 0])  # default, 18 months dark, let for half a year, default again
+
+
+def test_new_gpus_rent_at_the_new_gpu_price_after_a_refresh() -> None:
+    cloud = GpuCloud(gpus=1000, usd_per_gpu_hour=2.0, utilisation_fraction=0.5, price_decline_per_year=0.5, refresh_years=2)
+    np.testing.assert_allclose(cloud.yearly_revenue_usd(4), 1000 * 0.5 * 8760 * np.array([2.0, 1.0, 2.0, 1.0]))  # before: 2, 1, 0.5, 0.25
+
+
+def test_dscr_counts_unconverted_principal_and_dilution_is_new_over_total() -> None:
+    from mullet.plan.run import _financing
+
+    years = 3
+    p = _paths(2, years)
+    p.btc_ratio = np.array([[1.0, 1.0, 1.0], [3.0, 3.0, 3.0]])  # share price 12 x ratio: 12 (repaid) or 36 (converted)
+    note = {"principal_usd": 100.0, "coupon_fraction": 0.05, "conversion_price_usd": 20.0, "maturity_years": 2}
+    cfg = _cfg(years, financing={"convertibles": [note], "shares_outstanding": 20.0, "share_price_usd": 12.0})
+    min_dscr, dilution = _financing(cfg, p, np.full((2, years), 50.0))
+    assert min_dscr[0] == pytest.approx(50.0 / 105.0)  # year 2: coupon 5 + principal 100 repaid
+    assert min_dscr[1] == pytest.approx(50.0 / 5.0)  # converted: coupons only
+    np.testing.assert_allclose(dilution, [0.0, 5.0 / 25.0])  # 100 / 20 = 5 new shares over 20 + 5

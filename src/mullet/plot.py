@@ -221,9 +221,9 @@ def plot_plan(result: PlanResult, path: str | Path, tornado: pd.DataFrame | None
         t = tornado.iloc[::-1]
         base = float(t["npv_base_musd"].iloc[0])
         y = np.arange(len(t))
-        axes[2].barh(y, t["npv_low_musd"] - base, left=base, color="tab:red", label="low")
-        axes[2].barh(y, t["npv_high_musd"] - base, left=base, color="tab:green", label="high")
-        axes[2].set_yticks(y, list(t.index), fontsize=8)
+        axes[2].barh(y, t["npv_low_musd"] - base, left=base, color="tab:red", label="first value of the label")
+        axes[2].barh(y, t["npv_high_musd"] - base, left=base, color="tab:green", label="second value")
+        axes[2].set_yticks(y, [str(i).replace("$", r"\$") for i in t.index], fontsize=8)  # no mathtext between dollar signs
         axes[2].axvline(base, color="k", lw=0.8)
         axes[2].set_xlabel("mean NPV [M USD]")
         axes[2].set_title("Sensitivity (tornado)")

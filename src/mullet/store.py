@@ -183,6 +183,7 @@ def save_plan(
     """Write a finished :class:`~mullet.plan.PlanResult` (per-path rows and summary) in one transaction; return the run id."""
     check_store_path(path)
     run_id = uuid.uuid4().hex[:12]
+    summary = {"assumptions": result.config.assumptions(), **summary}  # every stored plan records its assumptions
     frame = result.paths.copy()
     frame.insert(0, "run_id", run_id)
     status = "interrupted" if result.interrupted else "complete"

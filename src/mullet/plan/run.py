@@ -357,8 +357,10 @@ def run_plan(
     at once. Ctrl-C or SIGTERM stops cleanly: workers are stopped, finished chunks are kept and the
     result (and stored run) is marked ``interrupted``.
     """
-    from mullet.store import append_plan_chunk, begin_plan, finish_plan
+    from mullet.store import append_plan_chunk, begin_plan, check_store_path, finish_plan
 
+    if db is not None:
+        check_store_path(db)  # a bad path fails before any data is loaded
     if not scenario.mining and not scenario.ai:
         raise ScenarioError("scenario: nothing to plan")
     notes = _notes(scenario, cfg)  # also checks that the price years exist before any work
