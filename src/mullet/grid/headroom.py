@@ -29,6 +29,7 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from mullet.errors import ScenarioError
+from mullet.markets.ercot import ERCOT
 
 __all__ = [
     "DEFAULT_SEASONS",
@@ -81,7 +82,7 @@ class SeasonalLoad:
 
 def prepare_load(
     load_mw: pd.Series,
-    tz: str = "America/Chicago",
+    tz: str = ERCOT.timezone,
     seasons: Mapping[int, Season] = DEFAULT_SEASONS,
     min_year_coverage_fraction: float = 0.9,
 ) -> SeasonalLoad:
@@ -222,7 +223,7 @@ def _stats(prep: SeasonalLoad, new_load_mw: float, rate: float) -> HeadroomRow:
 def headroom(
     load_mw: pd.Series,
     rates_fraction: Sequence[float] = (0.0025, 0.005, 0.01, 0.05),
-    tz: str = "America/Chicago",
+    tz: str = ERCOT.timezone,
     seasons: Mapping[int, Season] = DEFAULT_SEASONS,
     min_year_coverage_fraction: float = 0.9,
     tolerance_mw: float = 1.0,
