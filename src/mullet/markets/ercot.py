@@ -28,17 +28,8 @@ from typing import ClassVar
 
 import pandas as pd
 
-from mullet.data import (
-    AS_PRODUCTS,
-    ERCOT_HUBS,
-    ERCOT_LOAD_ZONES,
-    bundled_path,
-    load_as_prices,
-    load_ercot_hub_prices,
-    load_ercot_loadzone_prices,
-    load_system_load,
-    read_timeseries,
-)
+from mullet.data import AS_PRODUCTS, ERCOT_HUBS, ERCOT_LOAD_ZONES, load_as_prices, load_ercot_hub_prices, load_ercot_loadzone_prices, load_system_load
+from mullet.data.eia930 import load_eia930_demand
 from mullet.markets.base import AncillaryProduct, Market
 
 __all__ = ["ERCOT", "Ercot"]
@@ -98,9 +89,7 @@ class Ercot(Market):
 
 @lru_cache(maxsize=1)
 def _eia930() -> pd.Series:
-    name = "eia930_demand_hourly_ERCO_2016_2024.csv.gz"
-    frame = read_timeseries(bundled_path(name), {"ERCO_demand_mw": "nonneg_or_nan"}, freq="1h")
-    return frame["ERCO_demand_mw"].rename("load_mw")
+    return load_eia930_demand("ERCO")
 
 
 ERCOT = Ercot()
