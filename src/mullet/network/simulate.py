@@ -477,7 +477,7 @@ def fit_supply_model(
         if not anchors:
             raise ScenarioError(f"start/end: {lo.date()}..{hi_day.date()} is too short to fit; allowed: at least 16 months")
         n_anchors = len(anchors)
-        rep = replay_fleet(net, start, end, sup, *grid, snapshots=anchors)
+        rep = replay_fleet(net, start, end, sup, grid[0], grid[1], grid[2], grid[3], snapshots=anchors)
         real = real_all.reindex(rep.days).to_numpy()
         real_mean = pd.Series(real).rolling(_MEAN_DAYS).mean().to_numpy()
         model_mean = pd.DataFrame(rep.online_ths.T).rolling(_MEAN_DAYS).mean().to_numpy().T  # (G, T)
