@@ -1,0 +1,159 @@
+"""Prices in the shape gridstatus returns, for any ISO, as mullet's tz-aware UTC series.
+
+gridstatus (``gridstatus.PJM().get_lmp(...)``, ``ERCOT().get_spp(...)``, ...) returns long frames
+with ``Interval Start``, ``Interval End`` (tz-aware, the ISO's local time), ``Location``,
+``Market`` and a price column, ``SPP`` or ``LMP`` (with ``Energy``, ``Congestion``, ``Loss``
+beside an LMP). This module reads such a frame, or a CSV/Parquet file of one, without
+importing gridstatus (its pins conflict with current pandas), and returns a wide frame:
+one column per location [USD/MWh], indexed by **UTC interval start** on a fixed interval.
+
+Rules: timestamps must carry their offset (a naive local time shifts at DST changes);
+one market at a time (pass ``market=`` when the file holds several); one price per
+location and interval (a repeated one is an error, never averaged silently); the
+interval is ``Interval End - Interval Start`` and must be the same everywhere.
+``freq=`` averages to a coarser interval (e.g. 5-minute real-time LMPs to 15 minutes
+or an hour); an output interval with any input interval missing is left NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mullet.errors import DataError
+
+__all__ = ["PRICE_COLUMNS", "load_gridstatus_prices", "to_mullet_csv"]
+
+PRICE_COLUMNS = ("SPP", "LMP")
+
+
+def _times(col: pd.Series, source: str, name: str) -> pd.DatetimeIndex:
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        return pd.DatetimeIndex(col).tz_convert("UTC")
+    if pd.api.types.is_datetime64_dtype(col.dtype):
+        raise DataError(source, "timestamps have no time zone; allowed: tz-aware (gridstatus returns the ISO's local time with its offset)", column=name)
+    from mullet.data import _require_utc_offsets
+
+    _require_utc_offsets(col.astype(str), source, name)
+    try:
+        # format="ISO8601" accepts both "2024-01-01 00:00:00-05:00" (CSV from gridstatus) and "...T...Z"
+        return pd.DatetimeIndex(pd.to_datetime(col, utc=True, format="ISO8601"))
+    except (ValueError, TypeError) as exc:
+        raise DataError(source, f"not a time ({exc})", column=name) from exc
+
+
+def load_gridstatus_prices(
+    data: pd.DataFrame | str | Path,
+    *,
+    market: str | None = None,
+    price_column: str | None = None,
+    locations: Sequence[str] | None = None,
+    freq: str | None = None,
+) -> pd.DataFrame:
+    """Read gridstatus-shaped prices into a wide frame of USD/MWh by location, UTC interval start.
+
+    Parameters
+    ----------
+    data
+        A gridstatus DataFrame, or a CSV/Parquet file holding one.
+    market
+        Which ``Market`` to keep (e.g. ``"REAL_TIME_5_MIN"``, ``"DAY_AHEAD_HOURLY"``); needed when several.
+    price_column
+        ``"SPP"`` or ``"LMP"``; default the one present.
+    locations
+        Locations to keep (default all).
+    freq
+        Average to this interval (``"15min"``, ``"1h"``); default keep the data's own interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: locations; index ``interval_start_utc`` (tz-aware UTC, complete grid from the first to the
+        last interval, NaN where a location has no price). ``attrs`` holds ``market``, ``price_column``,
+        ``interval`` and ``source``.
+    """
+    from mullet.data import read_table
+
+    source = str(data) if not isinstance(data, pd.DataFrame) else "gridstatus frame"
+    frame = data if isinstance(data, pd.DataFrame) else read_table(data)
+    need = ["Interval Start", "Location"]
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise DataError(source, f"missing column(s) {missing}; a gridstatus frame has 'Interval Start', 'Interval End', 'Location', 'Market' and 'SPP' or 'LMP'")
+    if price_column is None:
+        present = [c for c in PRICE_COLUMNS if c in frame.columns]
+        if len(present) != 1:
+            raise DataError(source, f"price column: found {present or 'none'}; allowed: exactly one of SPP, LMP (or pass price_column=)")
+        price_column = present[0]
+    elif price_column not in frame.columns:
+        raise DataError(source, f"price column {price_column!r} not in the data; columns: {list(frame.columns)}")
+    df = frame
+    if "Market" in df.columns:
+        markets = sorted(df["Market"].astype(str).unique())
+        if market is None:
+            if len(markets) > 1:
+                raise DataError(source, f"market: the data hold {markets}; pass market= (one at a time)")
+            market = markets[0] if markets else None
+        elif market not in markets:
+            raise DataError(source, f"market: got {market!r}, the data hold {markets}")
+        df = df[df["Market"].astype(str) == market]
+    if locations is not None:
+        absent = sorted(set(locations) - set(df["Location"].astype(str)))
+        if absent:
+            raise DataError(source, f"locations {absent} not in the data; found {sorted(df['Location'].astype(str).unique())[:20]}")
+        df = df[df["Location"].astype(str).isin(list(locations))]
+    if df.empty:
+        raise DataError(source, "no rows left to read")
+    start = _times(df["Interval Start"], source, "Interval Start")
+    if "Interval End" in df.columns:
+        width = _times(df["Interval End"], source, "Interval End") - start
+        widths = pd.unique(np.asarray(width))
+        if len(widths) != 1 or pd.Timedelta(widths[0]) <= pd.Timedelta(0):
+            raise DataError(source, f"intervals of different or non-positive lengths {sorted(pd.Timedelta(w) for w in widths)[:5]}; allowed: one fixed interval")
+        interval = pd.Timedelta(widths[0])
+    else:
+        steps = np.diff(np.unique(start.asi8))
+        if len(steps) == 0:
+            raise DataError(source, "one interval only and no 'Interval End' to tell its length")
+        interval = pd.Timedelta(int(steps.min()), unit="ns")
+    price = pd.to_numeric(df[price_column], errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(price) & df[price_column].notna().to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(source, f"not a number: {df[price_column].iloc[i]!r}", row=i + 2, column=price_column)
+    long = pd.DataFrame({"t": start, "loc": df["Location"].astype(str).to_numpy(), "p": price})
+    dup = long.duplicated(["t", "loc"])
+    if dup.any():
+        row = long[dup].iloc[0]
+        raise DataError(source, f"two prices for {row['loc']} at {row['t']} (UTC interval start); allowed: one per location and interval")
+    wide = long.pivot(index="t", columns="loc", values="p").sort_index()
+    off = (wide.index.as_unit("ns").asi8 - wide.index.as_unit("ns").asi8[0]) % interval.value
+    if off.any():
+        raise DataError(source, f"interval start {wide.index[int(np.flatnonzero(off)[0])]} is off the {interval} grid")
+    grid = pd.date_range(wide.index[0], wide.index[-1], freq=interval)
+    wide = wide.reindex(grid)
+    if freq is not None:
+        target = pd.Timedelta(freq)
+        if target < interval or target % interval != pd.Timedelta(0):
+            raise DataError(source, f"freq: got {freq}, allowed: a multiple of the data's interval {interval}")
+        per = int(target / interval)
+        bucket = wide.index.floor(target)
+        counts = wide.notna().groupby(bucket).sum()
+        wide = wide.groupby(bucket).mean().where(counts == per)
+        interval = target
+    wide.index = pd.DatetimeIndex(wide.index, name="interval_start_utc")
+    wide.columns.name = None
+    wide.attrs.update({"market": market, "price_column": price_column, "interval": str(interval), "source": source})
+    return wide
+
+
+def to_mullet_csv(prices: pd.DataFrame, path: str | Path) -> Path:
+    """Write a wide price frame as mullet's price-file layout (``interval_start_utc`` with ``Z``, one column per location)."""
+    p = Path(path)
+    out = prices.copy()
+    out.index = out.index.strftime("%Y-%m-%dT%H:%M:%SZ")
+    out.rename_axis("interval_start_utc").to_csv(p)
+    return p
