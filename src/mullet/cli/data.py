@@ -58,3 +58,25 @@ def data_status_cmd(store: StoreOpt = None, fmt: FormatOpt = OutputFormat.table)
 
     root = store or store_dir()
     emit_frame(console, status(root), fmt, title=f"Datasets (bundled + updates in {root})")
+
+
+@data_app.command("gridstatus")
+def data_gridstatus_cmd(
+    source: Annotated[Path, typer.Argument(help="gridstatus-shaped CSV/Parquet (Interval Start, Interval End, Location, Market, SPP or LMP).")],
+    out: Annotated[Path, typer.Option("--out", help="Price file to write (interval_start_utc + one column per location, USD/MWh).")],
+    market: Annotated[str | None, typer.Option("--market", help="Market to keep when the file holds several (e.g. REAL_TIME_HOURLY).")] = None,
+    locations: Annotated[str | None, typer.Option("--locations", help="Locations to keep, comma-separated (default all).")] = None,
+    freq: Annotated[str | None, typer.Option("--freq", help="Average to this interval, e.g. 15min or 1h (default: the data's own).")] = None,
+) -> None:
+    """Turn gridstatus-shaped prices of any ISO into a mullet price file (a scenario's power.price_file)."""
+    from mullet.data.gridstatus import load_gridstatus_prices, to_mullet_csv
+
+    keep = [c.strip() for c in locations.split(",") if c.strip()] if locations else None
+    prices = load_gridstatus_prices(source, market=market, locations=keep, freq=freq)
+    path = to_mullet_csv(prices, out)
+    span = f"{prices.index[0]:%Y-%m-%d %H:%M}..{prices.index[-1]:%Y-%m-%d %H:%M} UTC"
+    what = f"{len(prices)} intervals of {prices.attrs['interval']} ({span}), market {prices.attrs['market']}, {len(prices.columns)} location(s)"
+    console.print(f"{path}: {what}", markup=False)
+    gaps = int(prices.isna().sum().sum())
+    if gaps:
+        err_console.print(f"note: {gaps} location-interval(s) have no price (left empty, never filled)", markup=False)

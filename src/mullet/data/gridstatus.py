@@ -25,9 +25,12 @@ import pandas as pd
 
 from mullet.errors import DataError
 
-__all__ = ["PRICE_COLUMNS", "load_gridstatus_prices", "to_mullet_csv"]
+__all__ = ["BUNDLED_PJM_SAMPLE", "PRICE_COLUMNS", "load_gridstatus_prices", "pjm_dataminer_to_gridstatus", "to_mullet_csv"]
 
 PRICE_COLUMNS = ("SPP", "LMP")
+BUNDLED_PJM_SAMPLE = "pjm_rt_hrl_lmps_western_dominion_hub_2025-05-01.csv"
+"""A real PJM Data Miner 2 ``rt_hrl_lmps`` export: WESTERN HUB and DOMINION HUB, operating day 2025-05-01 (EPT)."""
+_PJM_MARKETS = {"rt_hrl_lmps": ("REAL_TIME_HOURLY", "rt"), "da_hrl_lmps": ("DAY_AHEAD_HOURLY", "da")}
 
 
 def _times(col: pd.Series, source: str, name: str) -> pd.DatetimeIndex:
@@ -82,7 +85,7 @@ def load_gridstatus_prices(
     need = ["Interval Start", "Location"]
     missing = [c for c in need if c not in frame.columns]
     if missing:
-        raise DataError(source, f"missing column(s) {missing}; a gridstatus frame has 'Interval Start', 'Interval End', 'Location', 'Market' and 'SPP' or 'LMP'")
+        raise DataError(source, f"missing column(s) {missing}; a gridstatus frame has Interval Start, Interval End, Location, Market and SPP or LMP")
     if price_column is None:
         present = [c for c in PRICE_COLUMNS if c in frame.columns]
         if len(present) != 1:
@@ -112,7 +115,8 @@ def load_gridstatus_prices(
         width = _times(df["Interval End"], source, "Interval End") - start
         widths = pd.unique(np.asarray(width))
         if len(widths) != 1 or pd.Timedelta(widths[0]) <= pd.Timedelta(0):
-            raise DataError(source, f"intervals of different or non-positive lengths {sorted(pd.Timedelta(w) for w in widths)[:5]}; allowed: one fixed interval")
+            lengths = sorted(pd.Timedelta(w) for w in widths)[:5]
+            raise DataError(source, f"intervals of different or non-positive lengths {lengths}; allowed: one fixed interval")
         interval = pd.Timedelta(widths[0])
     else:
         steps = np.diff(np.unique(start.asi8))
@@ -157,3 +161,45 @@ def to_mullet_csv(prices: pd.DataFrame, path: str | Path) -> Path:
     out.index = out.index.strftime("%Y-%m-%dT%H:%M:%SZ")
     out.rename_axis("interval_start_utc").to_csv(p)
     return p
+
+
+def pjm_dataminer_to_gridstatus(data: pd.DataFrame | str | Path | None = None, feed: str = "rt_hrl_lmps") -> pd.DataFrame:
+    """A PJM Data Miner 2 LMP export (``rt_hrl_lmps`` or ``da_hrl_lmps``) in gridstatus' shape.
+
+    The export's ``datetime_beginning_utc`` (hour beginning, UTC, like ``5/1/2025 4:00:00 AM``) becomes
+    ``Interval Start`` in Eastern prevailing time with its offset, as gridstatus returns PJM data;
+    ``total_lmp_*`` is ``LMP``, with ``Energy``, ``Congestion`` and ``Loss``. Default: the bundled sample.
+    """
+    from mullet.data import bundled_path, read_table
+
+    if feed not in _PJM_MARKETS:
+        raise DataError(str(data), f"feed: got {feed!r}, allowed: {sorted(_PJM_MARKETS)}")
+    market, suffix = _PJM_MARKETS[feed]
+    source = str(data) if data is not None and not isinstance(data, pd.DataFrame) else BUNDLED_PJM_SAMPLE if data is None else "Data Miner frame"
+    raw = data if isinstance(data, pd.DataFrame) else read_table(bundled_path(BUNDLED_PJM_SAMPLE) if data is None else data)
+    cols = ["datetime_beginning_utc", "pnode_name", f"total_lmp_{suffix}"]
+    missing = [c for c in cols if c not in raw.columns]
+    if missing:
+        raise DataError(source, f"missing column(s) {missing}; expected a PJM Data Miner 2 {feed} export")
+    try:
+        start = pd.to_datetime(raw["datetime_beginning_utc"], format="%m/%d/%Y %I:%M:%S %p").dt.tz_localize("UTC")
+    except ValueError:
+        try:
+            start = pd.to_datetime(raw["datetime_beginning_utc"], format="ISO8601", utc=True)
+        except ValueError as exc:
+            raise DataError(source, f"unreadable time ({exc})", column="datetime_beginning_utc") from exc
+    local = start.dt.tz_convert("America/New_York")
+    out = pd.DataFrame(
+        {
+            "Interval Start": local,
+            "Interval End": local + pd.Timedelta("1h"),
+            "Market": market,
+            "Location": raw["pnode_name"].astype(str),
+            "Location Type": raw["type"].astype(str) if "type" in raw.columns else "",
+            "LMP": pd.to_numeric(raw[f"total_lmp_{suffix}"], errors="coerce"),
+        }
+    )
+    for name, col in (("Energy", f"system_energy_price_{suffix}"), ("Congestion", f"congestion_price_{suffix}"), ("Loss", f"marginal_loss_price_{suffix}")):
+        if col in raw.columns:
+            out[name] = pd.to_numeric(raw[col], errors="coerce")
+    return out
