@@ -103,15 +103,11 @@ class ControlConfig(_Model):
     max_concurrency: Annotated[int, Field(ge=1, le=4096, description="Network calls in flight at once [-].")] = 256
     wave_size: Annotated[int, Field(ge=1, le=100_000, description="Miners commanded per wave [-].")] = 500
     wave_interval_s: Annotated[float, Field(ge=0, le=600, description="Stagger between waves of wakes (and of sheds without a deadline) [s].")] = 5.0
-    ramp_up_mw_per_min: Annotated[float | None, Field(gt=0, description="Largest rise of commanded mining power per minute [MW/min]; none: unlimited.")] = (
-        None
-    )
+    ramp_up_mw_per_min: Annotated[float | None, Field(gt=0, description="Largest rise of commanded mining power per minute [MW/min]; none: unlimited.")] = None
     min_on_s: Annotated[float, Field(ge=0, le=86_400, description="Least time a woken miner stays on (except for safety sheds) [s].")] = 300.0
     min_off_s: Annotated[float, Field(ge=0, le=86_400, description="Least time a curtailed miner stays off [s].")] = 300.0
     hysteresis_usd_per_mwh: Annotated[float, Field(ge=0, le=10_000, description="Band around the policy's strike before mining resumes [USD/MWh].")] = 5.0
-    confirm_timeout_s: Annotated[float, Field(gt=0, le=3600, description="Time a shed has to show in read-back power before it counts as failed [s].")] = (
-        30.0
-    )
+    confirm_timeout_s: Annotated[float, Field(gt=0, le=3600, description="Time a shed has to show in read-back power before it counts as failed [s].")] = 30.0
     sleep_confirm_w: Annotated[float, Field(gt=0, le=2_000, description="Read-back power at or below which a miner counts as curtailed [W].")] = 150.0
     target_tolerance_fraction: Annotated[float, Field(ge=0, le=0.5, description="Read-back power may exceed a power target by this share [-].")] = 0.05
     max_signal_age_s: Annotated[float, Field(gt=0, description="A price or heartbeat older than this is stale: nothing wakes [s].")] = 1800.0

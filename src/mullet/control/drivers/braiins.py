@@ -41,9 +41,7 @@ class BraiinsDriver(MinerDriver):
     async def _login(self) -> str:
         user = self.credentials.user if self.credentials else "root"
         password = self.credentials.password if self.credentials else ""
-        status, body = await http_json(
-            self.host, self.port, "POST", "/api/v1/auth/login", {"username": user, "password": password}, timeout_s=self.timeout_s
-        )
+        status, body = await http_json(self.host, self.port, "POST", "/api/v1/auth/login", {"username": user, "password": password}, timeout_s=self.timeout_s)
         token = _dig(body, "token")
         if status != 200 or not isinstance(token, str) or not token:
             raise DriverError(f"{self.miner_id}: login refused (HTTP {status})")

@@ -10,6 +10,7 @@ always releases its session, also when the command fails. ``power`` reports ``PO
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -72,10 +73,8 @@ class LuxOSDriver(MinerDriver):
         try:
             yield sid
         finally:
-            try:
+            with contextlib.suppress(DriverError):  # the miner drops an unused session after a minute anyway
                 await self._rpc("logoff", sid)
-            except DriverError:
-                pass  # the miner drops an unused session after a minute; nothing else to do
 
     async def _write(self, command: str, arg: str) -> None:
         async with self.session() as sid:

@@ -179,7 +179,7 @@ class BraiinsProtocol(asyncio.Protocol):
         if len(body) < length:
             return
         self.done = True
-        method, path = (lines[0].split() + ["", ""])[:2]
+        method, path = [*lines[0].split(), "", ""][:2]
         self._answer(method, path, headers, body[:length])
 
     def eof_received(self) -> bool | None:  # noqa: D102
@@ -253,7 +253,7 @@ class BraiinsProtocol(asyncio.Protocol):
             try:
                 watt = float(json.loads(body or b"{}")["watt"])
             except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-                self._send(400, {"message": "expected {\"watt\": N}"})
+                self._send(400, {"message": 'expected {"watt": N}'})
                 return
             m.set_power_target(watt)
             self._send(200, {"power_target": {"watt": round(m.power_target_w)}})

@@ -1,0 +1,175 @@
+"""Carry out the allocator's commands: staggered, rate-limited waves, every command confirmed by read-back.
+
+A command counts as done only when the miner's read-back power confirms it: asleep at or below
+``sleep_confirm_w``; a power target at or below target x (1 + tolerance); a wake when the power has left idle.
+An acknowledgement without that effect is a failure (the controller hands the MW to other miners). Every network
+call goes through one semaphore (the concurrency cap) and has the driver's timeout; every loop is bounded by a
+clock deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from mullet.control.allocator import Command
+from mullet.control.clock import Clock
+from mullet.control.drivers.base import DriverError, MinerDriver, MinerReading
+
+__all__ = ["CommandResult", "ExecutorSettings", "execute", "poll"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorSettings:
+    """Limits of the executor (see :class:`~mullet.control.config.ControlConfig` for meanings and units)."""
+
+    max_concurrency: int = 256
+    wave_size: int = 500
+    wave_interval_s: float = 5.0
+    confirm_timeout_s: float = 30.0
+    confirm_poll_s: float = 2.0
+    sleep_confirm_w: float = 150.0
+    target_tolerance_fraction: float = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """Outcome of one command.
+
+    Attributes
+    ----------
+    command : Command
+        What was asked.
+    acked : bool
+        The miner acknowledged it.
+    confirmed : bool
+        Read-back power confirmed the effect.
+    readback_w : float or None
+        Last read-back power [W].
+    error : str or None
+        Why it failed.
+    sent_at_s, done_at_s : float
+        Clock times of sending and of confirmation (or giving up).
+    """
+
+    command: Command
+    acked: bool
+    confirmed: bool
+    readback_w: float | None
+    error: str | None
+    sent_at_s: float
+    done_at_s: float
+
+
+def confirms(cmd: Command, reading: MinerReading, settings: ExecutorSettings, idle_margin_w: float | None = None) -> bool:
+    """True when ``reading`` shows the effect of ``cmd`` (never on a failed read)."""
+    if not reading.ok or reading.power_w is None:
+        return False
+    if cmd.action == "sleep":
+        return reading.power_w <= settings.sleep_confirm_w
+    if cmd.action == "target":
+        return reading.power_w <= cmd.power_w * (1.0 + settings.target_tolerance_fraction)
+    return reading.power_w > (idle_margin_w if idle_margin_w is not None else 2.0 * settings.sleep_confirm_w)
+
+
+async def poll(drivers: Sequence[MinerDriver], sem: asyncio.Semaphore) -> list[MinerReading]:
+    """Read every miner, at most ``sem`` at once; the order of the result is the order of ``drivers``."""
+
+    async def one(d: MinerDriver) -> MinerReading:
+        async with sem:
+            return await d.read()
+
+    return list(await asyncio.gather(*(one(d) for d in drivers)))
+
+
+async def _send(d: MinerDriver, cmd: Command) -> None:
+    if cmd.action == "sleep":
+        await d.sleep()
+    elif cmd.action == "wake":
+        await d.wake()
+    else:
+        await d.set_power_target(cmd.power_w)
+
+
+async def execute(
+    commands: Sequence[Command],
+    drivers: dict[str, MinerDriver],
+    *,
+    clock: Clock,
+    settings: ExecutorSettings,
+    sem: asyncio.Semaphore | None = None,
+    stagger: bool = True,
+    deadline_s: float | None = None,
+    on_wave: Callable[[int, list[Command]], Awaitable[None]] | None = None,
+) -> list[CommandResult]:
+    """Send ``commands`` in waves and confirm each by read-back.
+
+    Parameters
+    ----------
+    commands : sequence of Command
+        In the order they should go out (the allocator's order).
+    drivers : dict
+        Driver of each miner id.
+    clock : Clock
+        Clock of stagger and confirmation deadlines.
+    settings : ExecutorSettings
+        Concurrency cap, wave size and interval, confirmation limits.
+    sem : asyncio.Semaphore, optional
+        Shared concurrency cap (one is made from ``settings`` if omitted).
+    stagger : bool
+        Wait ``wave_interval_s`` between waves (False for safety sheds: all waves at once, still capped).
+    deadline_s : float, optional
+        Clock time by which every confirmation must be in; the confirmation window shrinks to meet it.
+    on_wave : callable, optional
+        Awaited before each wave is sent (the audit log records the wave first).
+
+    Returns
+    -------
+    list of CommandResult
+        One per command, in the order given.
+    """
+    sem = sem or asyncio.Semaphore(settings.max_concurrency)
+    waves = [list(commands[i : i + settings.wave_size]) for i in range(0, len(commands), settings.wave_size)]
+    results: dict[int, CommandResult] = {}
+    confirmations: list[asyncio.Task[None]] = []
+
+    async def run_one(idx: int, cmd: Command) -> None:
+        d = drivers[cmd.miner_id]
+        sent = clock.now()
+        try:
+            async with sem:
+                await _send(d, cmd)
+        except (DriverError, ValueError) as exc:
+            results[idx] = CommandResult(cmd, False, False, None, str(exc), sent, clock.now())
+            return
+        until = sent + settings.confirm_timeout_s
+        if deadline_s is not None:
+            until = min(until, max(deadline_s, sent))
+        last: MinerReading | None = None
+        idle_margin = 2.0 * settings.sleep_confirm_w
+        for _ in range(10_000):  # bounded; the clock deadline ends it long before
+            async with sem:
+                last = await d.read()
+            if confirms(cmd, last, settings, idle_margin):
+                results[idx] = CommandResult(cmd, True, True, last.power_w, None, sent, clock.now())
+                return
+            if clock.now() >= until:
+                break
+            await clock.sleep(min(settings.confirm_poll_s, max(0.0, until - clock.now())))
+        why = last.error if last is not None and not last.ok else f"acknowledged, read-back {last.power_w if last else None} W does not confirm {cmd.action}"
+        results[idx] = CommandResult(cmd, True, False, last.power_w if last else None, why, sent, clock.now())
+
+    idx = 0
+    for w, wave in enumerate(waves):
+        if w and stagger and settings.wave_interval_s > 0:
+            await clock.sleep(settings.wave_interval_s)
+        if on_wave is not None:
+            await on_wave(w, wave)
+        for cmd in wave:
+            confirmations.append(asyncio.create_task(run_one(idx, cmd)))
+            idx += 1
+        await asyncio.sleep(0)
+    if confirmations:
+        await asyncio.gather(*confirmations)
+    return [results[i] for i in range(idx)]
