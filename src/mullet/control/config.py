@@ -108,6 +108,9 @@ class ControlConfig(_Model):
     min_off_s: Annotated[float, Field(ge=0, le=86_400, description="Least time a curtailed miner stays off [s].")] = 300.0
     hysteresis_usd_per_mwh: Annotated[float, Field(ge=0, le=10_000, description="Band around the policy's strike before mining resumes [USD/MWh].")] = 5.0
     confirm_timeout_s: Annotated[float, Field(gt=0, le=3600, description="Time a shed has to show in read-back power before it counts as failed [s].")] = 30.0
+    power_target_settle_s: Annotated[
+        float, Field(gt=0, le=600, description="Time a power target takes to show; a deadline closer than this sheds by sleep instead [s].")
+    ] = 30.0
     sleep_confirm_w: Annotated[float, Field(gt=0, le=2_000, description="Read-back power at or below which a miner counts as curtailed [W].")] = 150.0
     target_tolerance_fraction: Annotated[float, Field(ge=0, le=0.5, description="Read-back power may exceed a power target by this share [-].")] = 0.05
     max_signal_age_s: Annotated[float, Field(gt=0, description="A price or heartbeat older than this is stale: nothing wakes [s].")] = 1800.0

@@ -312,9 +312,12 @@ class Controller:
         report.strike_usd_per_mwh = strike
         return report
 
-    async def enforce(self, signals: Signals, interval_start_utc: datetime | None = None) -> StepReport:
-        """Between decisions: poll, and shed again if the plan breaks a limit (never releases anything)."""
-        watch = await self.poll()
+    async def enforce(self, signals: Signals, interval_start_utc: datetime | None = None, *, poll: bool = True) -> StepReport:
+        """Between decisions: poll, and shed again if the plan breaks a limit (never releases anything).
+
+        ``poll=False`` acts on the state as last read (a new deployment: the first wave goes out at once).
+        """
+        watch = await self.poll() if poll or not self.started else WatchReport((), (), ())
         target = self.last_target_site_mw if self.last_target_site_mw is not None else self.planned_asic_mw() * self.k
         target = min(target, self.planned_asic_mw() * self.k)
         return await self._apply(target, "enforce the last decision", signals, interval_start_utc, "enforce", watch, allow_release=False)
@@ -355,6 +358,7 @@ class Controller:
         allow_wake = allow_release and not (flags["deployment"] or flags["stale"] or flags["hold"])
         full_reason = "; ".join([reason, *why])
         report = StepReport(interval_start_utc, kind, policy_site_mw, target_site, target_asic, full_reason, flags, watch=watch)
+        prefer_targets = deadline is None or deadline - now > self.cfg.power_target_settle_s
         if flags["hold"]:
             commands: list[Command] = []
         else:
@@ -366,6 +370,7 @@ class Controller:
                 min_off_s=self.cfg.min_off_s,
                 safety=safety,
                 allow_wake=allow_wake,
+                prefer_targets=prefer_targets,
                 deadband_w=0.0 if safety else 0.5 * min((s.nominal_power_w for s in self.states), default=0.0),
             )
         rows = []
@@ -397,8 +402,6 @@ class Controller:
             results.extend(res)
             if not any(not r.confirmed and r.command.action != "wake" for r in res):
                 break
-            if deadline is not None and self.clock.now() >= deadline:
-                break
             # hand the MW of failed sheds to other miners (failed miners are suspect now)
             commands = allocate(
                 self.states,
@@ -408,6 +411,7 @@ class Controller:
                 min_off_s=self.cfg.min_off_s,
                 safety=safety,
                 allow_wake=False,
+                prefer_targets=prefer_targets,
             )
         report.results = results
         report.planned_asic_mw = self.planned_asic_mw()

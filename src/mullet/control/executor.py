@@ -120,7 +120,8 @@ async def execute(
     stagger : bool
         Wait ``wave_interval_s`` between waves (False for safety sheds: all waves at once, still capped).
     deadline_s : float, optional
-        Clock time by which every confirmation must be in; the confirmation window shrinks to meet it.
+        Clock time by which every confirmation must be in; the confirmation window shrinks to meet it (to no
+        less than three read-back polls after sending).
     on_wave : callable, optional
         Awaited before each wave is sent (the audit log records the wave first).
 
@@ -144,8 +145,8 @@ async def execute(
             results[idx] = CommandResult(cmd, False, False, None, str(exc), sent, clock.now())
             return
         until = sent + settings.confirm_timeout_s
-        if deadline_s is not None:
-            until = min(until, max(deadline_s, sent))
+        if deadline_s is not None:  # give up at the deadline (others take over), but not before a few read-backs
+            until = min(until, max(deadline_s, sent + 3 * settings.confirm_poll_s))
         last: MinerReading | None = None
         idle_margin = 2.0 * settings.sleep_confirm_w
         for _ in range(10_000):  # bounded; the clock deadline ends it long before
