@@ -45,6 +45,8 @@ class MinerState:
         Clock time of the last sleep/wake (minimum on/off times).
     suspect : bool
         A command to it failed recently: not used for sheds until a read-back clears it.
+    pending : bool
+        A command is in flight: the state shows what was commanded, not yet confirmed.
     """
 
     miner_id: str
@@ -59,6 +61,7 @@ class MinerState:
     target_w: float = 0.0
     changed_at_s: float = -1e18
     suspect: bool = False
+    pending: bool = False
     extra: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -68,7 +71,7 @@ class MinerState:
     @property
     def controllable(self) -> bool:
         """Answers and accepts at least one curtailment command."""
-        return self.responsive and not self.suspect and (self.can_sleep or self.can_target)
+        return self.responsive and not self.suspect and not self.pending and (self.can_sleep or self.can_target)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,12 @@ class Command:
 
 
 def planned_power_w(s: MinerState) -> float:
-    """Power the miner will draw once its last command has taken effect (conservative for unknown miners) [W]."""
+    """Power the miner will draw once its last command has taken effect [W].
+
+    Conservative: a miner that does not answer counts at its last known power (nominal when never read); a running
+    miner at the larger of its target and its read-back power; a miner with a command in flight at what was
+    commanded (the executor puts it back if the command fails).
+    """
     if not s.responsive or s.suspect:
         if s.power_w is None:
             return s.nominal_power_w
@@ -90,7 +98,9 @@ def planned_power_w(s: MinerState) -> float:
         return s.power_w if s.power_w is not None else s.nominal_power_w
     if s.asleep:
         return 0.0
-    return s.target_w
+    if s.pending or s.power_w is None:
+        return s.target_w
+    return max(s.target_w, s.power_w)  # a target confirmed within its tolerance may sit a little above it
 
 
 def allocate(

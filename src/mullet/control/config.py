@@ -118,7 +118,7 @@ class ControlConfig(_Model):
         dict[str, float], Field(description="Seconds to shed a deployment, per program (ECRS-like 10 min, fast response seconds).")
     ] = {"ECRS": 600.0, "RRS": 600.0, "NSPIN": 1800.0, "FAST": 15.0}
     deployment_margin_fraction: Annotated[float, Field(ge=0, le=1, description="Extra shed beyond a deployment's MW, for miners that fail [-].")] = 0.05
-    max_reallocation_rounds: Annotated[int, Field(ge=0, le=20, description="Times failed commands are handed to other miners [-].")] = 3
+    max_reallocations: Annotated[int, Field(ge=0, le=100_000, description="Times per decision a failed shed is handed to other miners [-].")] = 1000
     four_cp_months: Annotated[list[int], Field(description="Months of possible 4CP peaks (local) [1-12].")] = [6, 7, 8, 9]
     four_cp_hours_local: Annotated[list[int], Field(description="Local hours (interval start) of 4CP risk; without an alert they count as peaks.")] = [
         15,

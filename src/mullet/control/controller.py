@@ -174,6 +174,8 @@ class Controller:
         self.decided: dict[datetime, tuple[float, str]] = {}
         self._baselines: dict[tuple[str, float], float] = {}
         self.last_report: StepReport | None = None
+        self._index = {st.miner_id: st for st in self.states}
+        self._prior: dict[str, tuple[bool, float]] = {}
 
     # ---- fleet ---------------------------------------------------------------------------------------------------
     @property
@@ -191,7 +193,7 @@ class Controller:
 
     def curtailed_ids(self) -> list[str]:
         """Miners confirmed asleep by read-back."""
-        return [s.miner_id for s in self.states if s.asleep and s.responsive]
+        return [s.miner_id for s in self.states if s.asleep and s.responsive and not s.pending]
 
     async def _audit(self, rows: list[AuditRow]) -> None:
         if self.audit is not None and rows:
@@ -395,24 +397,33 @@ class Controller:
             )
         await self._audit(rows)
         results: list[CommandResult] = []
-        for rnd in range(self.cfg.max_reallocation_rounds + 1):
-            if not commands:
-                break
-            res = await self._execute(commands, interval_start_utc, stagger=not safety, deadline_s=deadline, round_=rnd)
-            results.extend(res)
-            if not any(not r.confirmed and r.command.action != "wake" for r in res):
-                break
-            # hand the MW of failed sheds to other miners (failed miners are suspect now)
-            commands = allocate(
-                self.states,
-                target_asic,
-                now_s=self.clock.now(),
-                min_on_s=self.cfg.min_on_s,
-                min_off_s=self.cfg.min_off_s,
-                safety=safety,
-                allow_wake=False,
-                prefer_targets=prefer_targets,
-            )
+        if commands:
+
+            def reallocate() -> list[Command]:
+                if flags["hold"]:
+                    return []
+                more = allocate(
+                    self.states,
+                    target_asic,
+                    now_s=self.clock.now(),
+                    min_on_s=self.cfg.min_on_s,
+                    min_off_s=self.cfg.min_off_s,
+                    safety=safety,
+                    allow_wake=False,
+                    prefer_targets=prefer_targets,
+                )
+                self._provisional(more)
+                return more
+
+            self._provisional(commands)
+            results = await self._execute(commands, interval_start_utc, stagger=not safety, deadline_s=deadline, reallocate=reallocate)
+            for _ in range(3):  # top-up rounds: failures that came in while every candidate was busy
+                if self.planned_asic_mw() <= target_asic + 1e-9:
+                    break
+                more = reallocate()
+                if not more:
+                    break
+                results += await self._execute(more, interval_start_utc, stagger=False, deadline_s=deadline, reallocate=reallocate)
         report.results = results
         report.planned_asic_mw = self.planned_asic_mw()
         report.readback_asic_mw = self.readback_asic_mw()
@@ -443,51 +454,75 @@ class Controller:
             total += planned_power_w(s) if c is None else c.power_w
         return total / 1e6
 
+    def _provisional(self, commands: list[Command]) -> None:
+        """Show commands in the state as soon as they go out (planned power = commanded), remembering the old values."""
+        index = self._index
+        for c in commands:
+            st = index[c.miner_id]
+            self._prior[c.miner_id] = (st.asleep, st.target_w)
+            st.pending = True
+            if c.action == "sleep":
+                st.asleep = True
+            elif c.action == "wake":
+                st.asleep = False
+            else:
+                st.target_w = c.power_w
+
+    def _settle(self, r: CommandResult) -> bool:
+        """Update the state with one result; True when a shed failed (its MW must go elsewhere)."""
+        st = self._index[r.command.miner_id]
+        st.pending = False
+        asleep, target_w = self._prior.pop(r.command.miner_id, (st.asleep, st.target_w))
+        if r.readback_w is not None:
+            st.power_w = r.readback_w
+        if r.confirmed:
+            if r.command.action in ("sleep", "wake"):
+                st.changed_at_s = r.done_at_s
+            return False
+        st.asleep, st.target_w = asleep, target_w  # back to what the read-back supports
+        st.suspect = True
+        st.extra["suspect_until_s"] = r.done_at_s + self.cfg.interval_s
+        if not r.acked and r.readback_w is None:
+            st.responsive = False
+        return r.command.action != "wake"
+
     async def _execute(
-        self, commands: list[Command], interval_start_utc: datetime | None, *, stagger: bool, deadline_s: float | None, round_: int
+        self, commands: list[Command], interval_start_utc: datetime | None, *, stagger: bool, deadline_s: float | None, reallocate: Callable[[], list[Command]]
     ) -> list[CommandResult]:
         async def on_wave(w: int, wave: list[Command]) -> None:
             await self._audit(
-                [AuditRow("wave", interval_start_utc, detail={"wave": w, "round": round_, "miners": len(wave)})]
+                [AuditRow("wave", interval_start_utc, detail={"wave": w, "miners": len(wave), "reallocated": w < 0})]
                 + [AuditRow("command", interval_start_utc, miner_id=c.miner_id, action=c.action, commanded_mw=c.power_w / 1e6) for c in wave]
             )
 
+        def on_result(r: CommandResult) -> list[Command]:
+            return reallocate() if self._settle(r) else []
+
         results = await execute(
-            commands, self.by_id, clock=self.clock, settings=self.settings, sem=self.sem, stagger=stagger, deadline_s=deadline_s, on_wave=on_wave
+            commands,
+            self.by_id,
+            clock=self.clock,
+            settings=self.settings,
+            sem=self.sem,
+            stagger=stagger,
+            deadline_s=deadline_s,
+            on_wave=on_wave,
+            on_result=on_result,
+            max_followups=self.cfg.max_reallocations,
         )
-        now = self.clock.now()
-        index = {s.miner_id: s for s in self.states}
-        rows = []
-        for r in results:
-            s = index[r.command.miner_id]
-            if r.readback_w is not None:
-                s.power_w = r.readback_w
-            if r.confirmed:
-                if r.command.action == "sleep":
-                    s.asleep, s.changed_at_s = True, now
-                elif r.command.action == "wake":
-                    s.asleep, s.changed_at_s = False, now
-                else:
-                    s.target_w = r.command.power_w
-            else:
-                s.suspect = True
-                s.extra["suspect_until_s"] = now + self.cfg.interval_s
-                if not r.acked and r.readback_w is None:
-                    s.responsive = False
-                if r.command.action == "target" and r.acked:
-                    pass  # unconfirmed target: planned power stays at the old target (conservative)
-            rows.append(
-                AuditRow(
-                    "result",
-                    interval_start_utc,
-                    miner_id=r.command.miner_id,
-                    action=r.command.action,
-                    commanded_mw=r.command.power_w / 1e6,
-                    confirmed_mw=None if r.readback_w is None else r.readback_w / 1e6,
-                    ok=r.confirmed,
-                    detail=None if r.confirmed else {"error": r.error, "acked": r.acked},
-                )
+        rows = [
+            AuditRow(
+                "result",
+                interval_start_utc,
+                miner_id=r.command.miner_id,
+                action=r.command.action,
+                commanded_mw=r.command.power_w / 1e6,
+                confirmed_mw=None if r.readback_w is None else r.readback_w / 1e6,
+                ok=r.confirmed,
+                detail=None if r.confirmed else {"error": r.error, "acked": r.acked},
             )
+            for r in results
+        ]
         await self._audit(rows)
         return results
 

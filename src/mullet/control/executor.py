@@ -102,6 +102,8 @@ async def execute(
     stagger: bool = True,
     deadline_s: float | None = None,
     on_wave: Callable[[int, list[Command]], Awaitable[None]] | None = None,
+    on_result: Callable[[CommandResult], Sequence[Command]] | None = None,
+    max_followups: int = 100,
 ) -> list[CommandResult]:
     """Send ``commands`` in waves and confirm each by read-back.
 
@@ -123,17 +125,28 @@ async def execute(
         Clock time by which every confirmation must be in; the confirmation window shrinks to meet it (to no
         less than three read-back polls after sending).
     on_wave : callable, optional
-        Awaited before each wave is sent (the audit log records the wave first).
+        Awaited before each wave is sent (the audit log records the wave first); wave -1 are follow-ups.
+    on_result : callable, optional
+        Called with each result as it comes in; the commands it returns go out at once (a failure handed to
+        other miners without waiting for the rest of the wave).
+    max_followups : int
+        Most calls of ``on_result`` that may add commands (a bound on re-allocation).
 
     Returns
     -------
     list of CommandResult
-        One per command, in the order given.
+        One per command sent (given ones first, in order; then follow-ups).
     """
     sem = sem or asyncio.Semaphore(settings.max_concurrency)
     waves = [list(commands[i : i + settings.wave_size]) for i in range(0, len(commands), settings.wave_size)]
     results: dict[int, CommandResult] = {}
-    confirmations: list[asyncio.Task[None]] = []
+    tasks: list[asyncio.Task[None]] = []
+    counter = [0]
+    budget = [max_followups]
+
+    def spawn(cmd: Command) -> None:
+        tasks.append(asyncio.create_task(run_one(counter[0], cmd)))
+        counter[0] += 1
 
     async def run_one(idx: int, cmd: Command) -> None:
         d = drivers[cmd.miner_id]
@@ -142,35 +155,49 @@ async def execute(
             async with sem:
                 await _send(d, cmd)
         except (DriverError, ValueError) as exc:
-            results[idx] = CommandResult(cmd, False, False, None, str(exc), sent, clock.now())
+            await finish(idx, CommandResult(cmd, False, False, None, str(exc), sent, clock.now()))
             return
         until = sent + settings.confirm_timeout_s
-        if deadline_s is not None:  # give up at the deadline (others take over), but not before a few read-backs
-            until = min(until, max(deadline_s, sent + 3 * settings.confirm_poll_s))
+        if deadline_s is not None:  # leave half of the time left to whoever takes over a failure, but poll a few times
+            until = min(until, max(sent + (deadline_s - sent) / 2.0, sent + 3 * settings.confirm_poll_s))
+        step_s = min(settings.confirm_poll_s, max(0.05, (until - sent) / 5.0))
         last: MinerReading | None = None
         idle_margin = 2.0 * settings.sleep_confirm_w
         for _ in range(10_000):  # bounded; the clock deadline ends it long before
             async with sem:
                 last = await d.read()
             if confirms(cmd, last, settings, idle_margin):
-                results[idx] = CommandResult(cmd, True, True, last.power_w, None, sent, clock.now())
+                await finish(idx, CommandResult(cmd, True, True, last.power_w, None, sent, clock.now()))
                 return
             if clock.now() >= until:
                 break
-            await clock.sleep(min(settings.confirm_poll_s, max(0.0, until - clock.now())))
+            await clock.sleep(min(step_s, max(0.0, until - clock.now())))
         why = last.error if last is not None and not last.ok else f"acknowledged, read-back {last.power_w if last else None} W does not confirm {cmd.action}"
-        results[idx] = CommandResult(cmd, True, False, last.power_w if last else None, why, sent, clock.now())
+        await finish(idx, CommandResult(cmd, True, False, last.power_w if last else None, why, sent, clock.now()))
 
-    idx = 0
+    async def finish(idx: int, result: CommandResult) -> None:
+        results[idx] = result
+        if on_result is None:
+            return
+        more = on_result(result)
+        if more and budget[0] > 0:
+            budget[0] -= 1
+            if on_wave is not None:
+                await on_wave(-1, list(more))
+            for cmd in more:
+                spawn(cmd)
+
     for w, wave in enumerate(waves):
         if w and stagger and settings.wave_interval_s > 0:
             await clock.sleep(settings.wave_interval_s)
         if on_wave is not None:
             await on_wave(w, wave)
         for cmd in wave:
-            confirmations.append(asyncio.create_task(run_one(idx, cmd)))
-            idx += 1
+            spawn(cmd)
         await asyncio.sleep(0)
-    if confirmations:
-        await asyncio.gather(*confirmations)
-    return [results[i] for i in range(idx)]
+    for _ in range(100_000):  # follow-up commands add tasks while we wait; bounded by max_followups
+        pending = [t for t in tasks if not t.done()]
+        if not pending:
+            break
+        await asyncio.gather(*pending)
+    return [results[i] for i in range(counter[0])]

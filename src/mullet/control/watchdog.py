@@ -73,6 +73,8 @@ def apply_readings(states: list[MinerState], readings: list[MinerReading], cfg: 
             if asleep_now != s.asleep or asleep_now:
                 s.changed_at_s = now_s
             s.asleep = asleep_now
+            if not asleep_now and s.can_target and s.min_target_w * 0.9 <= r.power_w < 0.98 * s.nominal_power_w:
+                s.target_w = max(s.min_target_w, r.power_w)  # running under a power target set before the restart
             continue
         if s.asleep and r.power_w > 2 * cfg.sleep_confirm_w:
             s.asleep = False

@@ -8,7 +8,7 @@ from typing import Any
 
 from mullet.control.clock import Clock, WallClock
 from mullet.control.emulator.miner import EmulatedMiner, MinerSpec
-from mullet.control.emulator.server import BraiinsProtocol, RpcProtocol
+from mullet.control.emulator.server import BraiinsProtocol, ConnectionStats, RpcProtocol
 
 __all__ = ["EmulatedFleet"]
 
@@ -66,14 +66,15 @@ class EmulatedFleet:
         self.ports: list[int] = [0] * n
         self._servers: list[asyncio.Server | None] = [None] * n
         self._tokens: list[dict[str, float]] = [{} for _ in range(n)]
+        self.stats = ConnectionStats()
 
     def _factory(self, i: int) -> Any:
         m = self.miners[i]
         if self.firmware == "braiins":
             tokens = self._tokens[i]
-            return lambda: BraiinsProtocol(m, tokens, self.password)
+            return lambda: BraiinsProtocol(m, tokens, self.password, self.stats)
         fw = self.firmware
-        return lambda: RpcProtocol(m, fw)
+        return lambda: RpcProtocol(m, fw, self.stats)
 
     async def _listen(self, i: int) -> None:
         loop = asyncio.get_running_loop()

@@ -15,7 +15,7 @@ from typing import Any
 
 from mullet.control.emulator.miner import EmulatedMiner
 
-__all__ = ["BraiinsProtocol", "RpcProtocol"]
+__all__ = ["BraiinsProtocol", "ConnectionStats", "RpcProtocol"]
 
 _MAX_REQUEST_BYTES = 65536
 _WRITE_COMMANDS = {"curtail", "profileset"}
@@ -26,11 +26,33 @@ def _status(firmware: str, ok: bool, code: int, msg: str, when: int) -> dict[str
     return {"STATUS": "S" if ok else "E", "When": when, "Code": code, "Msg": msg, "Description": desc}
 
 
+class ConnectionStats:
+    """Open connections of a fleet's servers now and at most (checks the controller's concurrency cap)."""
+
+    __slots__ = ("max_open", "open", "total")
+
+    def __init__(self) -> None:
+        self.open = 0
+        self.max_open = 0
+        self.total = 0
+
+    def opened(self) -> None:
+        """Count a new connection."""
+        self.open += 1
+        self.total += 1
+        self.max_open = max(self.max_open, self.open)
+
+    def closed(self) -> None:
+        """Count a closed connection."""
+        self.open -= 1
+
+
 class RpcProtocol(asyncio.Protocol):
     """One connection to an emulated CGMiner/LuxOS API: one JSON request, one answer ending in NUL, close."""
 
-    def __init__(self, miner: EmulatedMiner, firmware: str):
+    def __init__(self, miner: EmulatedMiner, firmware: str, stats: ConnectionStats | None = None):
         self.miner = miner
+        self.stats = stats
         self.firmware = firmware
         self.buf = b""
         self.transport: asyncio.Transport | None = None
@@ -38,6 +60,12 @@ class RpcProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
         self.transport = transport  # type: ignore[assignment]
+        if self.stats is not None:
+            self.stats.opened()
+
+    def connection_lost(self, exc: Exception | None) -> None:  # noqa: D102
+        if self.stats is not None:
+            self.stats.closed()
 
     def data_received(self, data: bytes) -> None:  # noqa: D102
         if self.done or self.transport is None:
@@ -152,8 +180,9 @@ class RpcProtocol(asyncio.Protocol):
 class BraiinsProtocol(asyncio.Protocol):
     """One HTTP/1.1 connection to an emulated Braiins OS REST API (one request, then close)."""
 
-    def __init__(self, miner: EmulatedMiner, tokens: dict[str, float], password: str):
+    def __init__(self, miner: EmulatedMiner, tokens: dict[str, float], password: str, stats: ConnectionStats | None = None):
         self.miner = miner
+        self.stats = stats
         self.tokens = tokens
         self.password = password
         self.buf = b""
@@ -162,6 +191,12 @@ class BraiinsProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
         self.transport = transport  # type: ignore[assignment]
+        if self.stats is not None:
+            self.stats.opened()
+
+    def connection_lost(self, exc: Exception | None) -> None:  # noqa: D102
+        if self.stats is not None:
+            self.stats.closed()
 
     def data_received(self, data: bytes) -> None:  # noqa: D102
         if self.done or self.transport is None:
