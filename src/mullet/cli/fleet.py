@@ -64,8 +64,9 @@ def emulate_cmd(
                 markup=False,
                 highlight=False,
             )
+            snippet = f'[control]\n[[control.miners]]\nname = "emulated"\nhost = "{host}"\nport = {port}\ncount = {miners}\n'
             console.print(
-                f'[control]\n[[control.miners]]\nname = "emulated"\nhost = "{host}"\nport = {port}\ncount = {miners}\nfirmware = "{firmware}"\nmodel = "{model}"',
+                snippet + f'firmware = "{firmware}"\nmodel = "{model}"',
                 markup=False,
                 highlight=False,
             )

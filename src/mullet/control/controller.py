@@ -119,6 +119,8 @@ class Controller:
         Wall clock by default.
     efficiency_j_per_th : dict, optional
         Per miner id; the nominal efficiency of its model otherwise.
+    dry_run : bool
+        Decide and log the commands, send none (reads still go out).
     """
 
     def __init__(
@@ -132,6 +134,7 @@ class Controller:
         audit: AuditLog | None = None,
         clock: Clock | None = None,
         efficiency_j_per_th: dict[str, float] | None = None,
+        dry_run: bool = False,
     ):
         ids = [d.miner_id for d in drivers]
         if len(set(ids)) != len(ids):
@@ -144,6 +147,7 @@ class Controller:
         self.make_observation = make_observation
         self.audit = audit
         self.clock = clock or WallClock()
+        self.dry_run = dry_run
         self.run_id = audit.run_id if audit else uuid.uuid4().hex[:12]
         eff = efficiency_j_per_th or {}
         self.states = [
@@ -397,6 +401,16 @@ class Controller:
             )
         await self._audit(rows)
         results: list[CommandResult] = []
+        if commands and self.dry_run:
+            await self._audit(
+                [
+                    AuditRow(
+                        "command", interval_start_utc, miner_id=c.miner_id, action=c.action, commanded_mw=c.power_w / 1e6, ok=None, detail={"dry_run": True}
+                    )
+                    for c in commands
+                ]
+            )
+            commands = []
         if commands:
 
             def reallocate() -> list[Command]:

@@ -1,5 +1,7 @@
-"""Find miners on a network range: one CGMiner-style ``version`` request per address and port, bounded in
-concurrency and in time. Firmware is told from the reply (LUXminer: luxos; BOSminer/BOSer: braiins; else cgminer).
+"""Find miners on a network range: one CGMiner-style ``version`` request per address and port.
+
+Bounded in concurrency and in time. Firmware is told from the reply (LUXminer: luxos; BOSminer/BOSer: braiins;
+else cgminer).
 """
 
 from __future__ import annotations

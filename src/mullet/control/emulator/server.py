@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import time
 from typing import Any
 
 from mullet.control.emulator.miner import EmulatedMiner
@@ -142,7 +143,7 @@ class RpcProtocol(asyncio.Protocol):
             return ok(350, "Power", "POWER", [{"Watts": round(power_w), "PSU": True}])
         if command == "temps":
             return ok(201, "Temperatures", "TEMPS", [{"Board": b, "Top": temp_c, "Bottom": temp_c - 5} for b in range(3)])
-        now = m.clock.now()
+        now = time.monotonic()  # session expiry is protocol time: wall seconds, whatever the physics clock's speed
         if m.session and now - m.session_t > 60.0:
             m.session = ""  # sessions expire after a minute unused
         if command == "session":
@@ -239,7 +240,7 @@ class BraiinsProtocol(asyncio.Protocol):
         m = self.miner
         if "stall" in m.faults:
             return
-        now = m.clock.now()
+        now = time.monotonic()  # token expiry in wall seconds
         if "error_status" in m.faults:
             self._send(500, {"message": "internal error"})
             return
