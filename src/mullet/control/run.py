@@ -223,7 +223,7 @@ class ReplayResult:
             ("offline realtime policy", self.offline_policy),
             ("perfect foresight (bound)", self.perfect),
         ):
-            mwh = float(r.schedule.filter(like="mining").filter(like="_mw").sum(axis=1).sum()) * _dt_h(r)
+            mwh = float(r.schedule["mining_mw"].sum()) * _dt_h(r)
             out.append((label, float(r.pnl["net_usd"]), mwh))
         return out
 
