@@ -30,7 +30,9 @@ SPEED = 3000.0
 
 def _scenario(tmp_path: Path, port: int, n: int) -> Path:
     text = (ROOT / "scenarios/default.toml").read_text()
-    text = text.replace('audit_db = "mullet.duckdb"', f'audit_db = "{tmp_path / "audit.duckdb"}"').replace("port = 4028\ncount = 200", f"port = {port}\ncount = {n}")
+    text = text.replace('audit_db = "mullet.duckdb"', f'audit_db = "{tmp_path / "audit.duckdb"}"').replace(
+        "port = 4028\ncount = 200", f"port = {port}\ncount = {n}"
+    )
     text = text.replace("[control]\n", "[control]\nconfirm_timeout_s = 60\npoll_interval_s = 300\n")
     p = tmp_path / "site.toml"
     p.write_text(text)
