@@ -164,7 +164,10 @@ def test_every_shipped_scenario_plans_including_a_load_zone() -> None:
     lz = load_scenario(ROOT / "scenarios/default.toml").model_copy(deep=True)
     lz = lz.model_validate({**lz.model_dump(), "power": {**lz.power.model_dump(), "settlement_point": "LZ_WEST"}})
     result = run_plan(lz, cfg, workers=1)
-    assert any("LZ_WEST years [2023]" in n for n in result.notes)  # the load zones cover 2023 only
+    assert any("LZ_WEST, years [2023]" in n for n in result.notes)  # the load zones cover 2023 only
+    default = run_plan(load_scenario(ROOT / "scenarios/default.toml"), cfg, workers=1)
+    note = next(n for n in default.notes if n.startswith("power prices"))
+    assert "load at LZ_WEST, PPAs at HB_WEST, years [2022, 2023, 2024]" in note and "2022: 8760 h without LZ_WEST prices settled at HB_WEST" in note
     with pytest.raises(ScenarioError, match="price_years"):
         run_plan(lz, cfg.model_copy(update={"price_years": [2021]}), workers=1)
 

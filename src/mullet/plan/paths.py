@@ -1,8 +1,9 @@
 """Simulated paths of a plan: BTC price under the chosen measure, hashprice, power-price years, GPU prices.
 
-Prices are read through the dispatch loader (:func:`mullet.dispatch.inputs.load_price_series`), so
-any scenario that dispatches also plans (hubs and load zones alike). A path-year resamples one whole
-price year (hourly means of the interval prices, UTC, interval start; Feb 29 dropped).
+Prices are read through the dispatch loader (:mod:`mullet.dispatch.inputs`), so any scenario that
+dispatches also plans (hubs and load zones alike); the load pays its load point's price, PPAs settle at
+the hub. A path-year resamples one whole price year (hourly means of the interval prices, UTC, interval
+start; Feb 29 dropped).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import pandas as pd
 
 from mullet.bitcoin.hashprice import mining_value_usd_per_mwh
 from mullet.dispatch.fast import greedy_dispatch
-from mullet.dispatch.inputs import load_price_series
+from mullet.dispatch.inputs import _point_series, load_price_series
 from mullet.errors import ScenarioError
 from mullet.finance.contracts import GpuCloud
+from mullet.markets import get_market
 from mullet.plan.config import PlanConfig
 from mullet.scenarios import PriceModel, apply_price_measure, fit_price_model, simulate_gpu_prices
 from mullet.site import Scenario
@@ -38,31 +40,54 @@ def btc_price_model(cfg: PlanConfig) -> tuple[PriceModel, str]:
     return model, "BTC price: " + model.describe()
 
 
+def _year_hours(series: pd.Series, y: int) -> FloatArray:
+    """Hourly means of ``series`` over UTC year ``y`` on the full 8760/8784-hour grid (NaN where absent), Feb 29 dropped."""
+    n_full = 8784 if y % 4 == 0 else 8760
+    full = pd.date_range(f"{y}-01-01", periods=n_full, freq="1h", tz="UTC")
+    values = series.loc[f"{y}-01-01" : f"{y}-12-31"].resample("1h").mean().reindex(full).to_numpy(dtype=float)
+    return np.delete(values, np.s_[59 * 24 : 60 * 24]) if n_full == 8784 else values
+
+
 @lru_cache(maxsize=8)
-def _hourly_years(scenario_json: str, years: tuple[int, ...]) -> tuple[FloatArray, tuple[int, ...]]:
+def _hourly_years(scenario_json: str, years: tuple[int, ...]) -> tuple[FloatArray, FloatArray, tuple[int, ...], tuple[str, ...]]:
     sc = Scenario.model_validate_json(scenario_json)
-    series = load_price_series(sc)
-    hourly_all = series.resample("1h").mean()
-    out, used = [], []
+    ps = sc.power
+    hub = load_price_series(sc)  # where PPAs settle; the dispatch loader
+    point = ps.load_settlement_point
+    load = None if point is None or point == ps.settlement_point else _point_series(sc, get_market(ps.market), point, "load_settlement_point")
+    loads, hubs, used, notes = [], [], [], []
     for y in years:
-        chunk = hourly_all.loc[f"{y}-01-01" : f"{y}-12-31"]
-        n_full = 8784 if y % 4 == 0 else 8760
-        if chunk.notna().sum() < 0.95 * n_full:
+        h = _year_hours(hub, y)
+        if np.isnan(h).mean() > 0.05:
             continue
-        full = pd.date_range(f"{y}-01-01", periods=n_full, freq="1h", tz="UTC")
-        values = chunk.reindex(full).ffill().bfill().to_numpy(dtype=float)
-        if n_full == 8784:
-            values = np.delete(values, np.s_[59 * 24 : 60 * 24])  # Feb 29
-        out.append(values)
+        h = pd.Series(h).ffill().bfill().to_numpy()
+        if load is None:
+            ld = h
+        else:
+            ld = _year_hours(load, y)
+            missing = int(np.isnan(ld).sum())
+            if missing > 0.05 * len(ld) and ps.load_zone_fallback == "error":
+                notes.append(f"{y} skipped: {point} has no prices for {missing} h of it (load_zone_fallback = 'error')")
+                continue
+            if missing:
+                notes.append(f"{y}: {missing} h without {point} prices settled at {ps.settlement_point}")
+            ld = np.where(np.isnan(ld), h, ld)
+        loads.append(ld)
+        hubs.append(h)
         used.append(y)
-    if not out:
-        have = sorted({int(t.year) for t in series.dropna().index})
-        raise ScenarioError(f"price_years: got {list(years)}, but {sc.power.settlement_point} prices cover only years {have}; allowed: one of them")
-    return np.stack(out), tuple(used)
+    if not loads:
+        have = sorted({int(t.year) for t in hub.dropna().index})
+        raise ScenarioError(f"price_years: got {list(years)}, but {ps.settlement_point} prices cover only years {have}; allowed: one of them")
+    return np.stack(loads), np.stack(hubs), tuple(used), tuple(notes)
 
 
-def price_years(scenario: Scenario, years: list[int]) -> tuple[FloatArray, tuple[int, ...]]:
-    """Hourly prices (n_years, 8760) of the requested years the scenario's price series covers (95% or more), and those years."""
+def price_years(scenario: Scenario, years: list[int]) -> tuple[FloatArray, FloatArray, tuple[int, ...], tuple[str, ...]]:
+    """Hourly (load price, hub price) arrays (n_years, 8760) of the requested years the price series cover, those years, and notes.
+
+    The load settles at ``power.load_settlement_point`` when set (the dispatch's rule: hours without its prices
+    settle at the hub when ``load_zone_fallback = "hub"``; with ``"error"`` a year missing more than 5% is skipped);
+    PPAs settle at ``settlement_point``. Both read through the dispatch price loader.
+    """
     return _hourly_years(scenario.model_dump_json(), tuple(years))
 
 
@@ -103,8 +128,8 @@ def simulate_paths(scenario: Scenario, cfg: PlanConfig, n_paths: int, rng: np.ra
     cp_rate = scenario.power.four_cp.rate_usd_per_kw_year
     ppa_mw = sum(p.power_mw for p in scenario.power.ppas if p.shape == "flat")
     ppa_cost = sum(p.power_mw * p.price_usd_per_mwh for p in scenario.power.ppas if p.shape == "flat")
-    prices, _ = price_years(scenario, cfg.price_years)
-    which = rng.integers(0, len(prices), size=(n_paths, years))
+    load_prices, hub_prices, _, _ = price_years(scenario, cfg.price_years)
+    which = rng.integers(0, len(load_prices), size=(n_paths, years))
     day_of_year = (np.arange(8760) // 24).clip(max=364)
     margin = np.zeros((n_paths, years))
     gross = np.zeros((n_paths, years))
@@ -115,7 +140,8 @@ def simulate_paths(scenario: Scenario, cfg: PlanConfig, n_paths: int, rng: np.ra
         hp = net.hashprice_usd_per_ph_day[:, y * 365 : (y + 1) * 365]
         value = mining_value_usd_per_mwh(hp[:, day_of_year], eff) * (1 - pool) / (1 + cool)  # (P, 8760)
         esc = (1 + cfg.escalation.power_fraction) ** y  # power, adders and 4CP escalate; the PPA's fixed price does not
-        price = prices[which[:, y]] * esc
+        price = load_prices[which[:, y]] * esc
+        hub = hub_prices[which[:, y]] * esc
         cost = price + adder * esc
         # exact fast path for 1 MW: with one fleet and no floors the margin scales with the MW
         margin[:, y] = greedy_dispatch(value[..., None], cost, 1.0, np.zeros(1), np.array([1.0]), value_only=True).value_usd
@@ -123,7 +149,7 @@ def simulate_paths(scenario: Scenario, cfg: PlanConfig, n_paths: int, rng: np.ra
         gross[:, y] = (value * runs).sum(axis=1)
         energy[:, y] = (cost * runs).sum(axis=1)
         firm[:, y] = cost.sum(axis=1) + cp_rate * 1000 * esc
-        ppa[:, y] = (price * ppa_mw).sum(axis=1) - ppa_cost * 8760
+        ppa[:, y] = (hub * ppa_mw).sum(axis=1) - ppa_cost * 8760
     year_end = np.minimum(np.arange(1, years + 1) * 365, net.price_usd.shape[1]) - 1
     btc_ratio = net.price_usd[:, year_end] / net.price_usd[:, [0]]
     if isinstance(cfg.contract, GpuCloud):

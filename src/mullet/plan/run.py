@@ -265,10 +265,17 @@ def input_hash(scenario: Scenario, cfg: PlanConfig) -> str:
 
 
 def _notes(scenario: Scenario, cfg: PlanConfig) -> list[str]:
-    _, used = price_years(scenario, cfg.price_years)
+    _, _, used, price_notes = price_years(scenario, cfg.price_years)
+    ps = scenario.power
+    where = (
+        ps.settlement_point if ps.load_settlement_point in (None, ps.settlement_point) else f"load at {ps.load_settlement_point}, PPAs at {ps.settlement_point}"
+    )
     notes = [
-        f"power prices: {scenario.power.settlement_point} years {list(used)} (of {cfg.price_years} requested) resampled per path-year, "
-        f"escalated {cfg.escalation.power_fraction:.1%}/yr; opex {cfg.escalation.opex_fraction:.1%}/yr; ASIC $/TH {cfg.escalation.asic_price_fraction:+.0%}/yr",
+        f"power prices: {where}, years {list(used)} (of {cfg.price_years} requested) resampled per path-year"
+        + (f" ({'; '.join(price_notes)})" if price_notes else "")
+        + ", "
+        + f"escalated {cfg.escalation.power_fraction:.1%}/yr; opex {cfg.escalation.opex_fraction:.1%}/yr; "
+        + f"ASIC $/TH {cfg.escalation.asic_price_fraction:+.0%}/yr",
         btc_price_model(cfg)[1],
     ]
     c = cfg.contract
