@@ -218,9 +218,9 @@ def _chunk(scenario_json: str, config_json: str, chunk_index: int, n_paths: int,
     """Simulate ``n_paths`` paths and return the tidy per-path rows and component sums of every strategy (runs in a worker)."""
     sc = Scenario.model_validate_json(scenario_json)
     cfg = PlanConfig.model_validate_json(config_json)
-    rng = np.random.default_rng(np.random.SeedSequence(entropy=entropy, spawn_key=(chunk_index,)))
-    p = simulate_paths(sc, cfg, n_paths, rng)
-    risk = draw_risk(cfg, n_paths, rng)
+    paths_seed, risk_seed = np.random.SeedSequence(entropy=entropy, spawn_key=(chunk_index,)).spawn(2)
+    p = simulate_paths(sc, cfg, n_paths, np.random.default_rng(paths_seed))
+    risk = draw_risk(cfg, n_paths, np.random.default_rng(risk_seed))  # its own stream: the same draws whatever the market paths
     r = cfg.discount_rate_fraction
     disc = (1 + r) ** -np.arange(cfg.years + 1)
     site = _site(sc)
