@@ -313,7 +313,10 @@ def _notes(scenario: Scenario, cfg: PlanConfig) -> list[str]:
         + f"new mining MW at ${cfg.mining.asic_capex_usd_per_th:g}/TH + ${cfg.mining.site_build_usd_per_mw / 1e6:.2f}M/MW, "
         + f"shells ${cfg.capex.ai_shell_usd_per_mw / 1e6:g}M per IT MW"
     )
-    notes.append("ancillary revenue and shaped PPAs are not in the plan; converted MW stop mining in the planned year and are idle during a construction delay")
+    notes.append(
+        "ancillary revenue and shaped PPAs are not in the plan; converted MW stop mining in the planned year and are idle during a construction delay; "
+        f"tax {cfg.capex.tax_rate_fraction:.0%} on each year's positive taxable profit (no loss carry-forward); project cash flows are unlevered"
+    )
     return notes
 
 
