@@ -177,3 +177,23 @@ def test_4cp_calls_are_trained_before_the_scored_year() -> None:
     # alerts only in the June-September peak months
     local = alerts.index.tz_convert("America/Chicago")
     assert alerts[(local.year == 2023) & ~np.isin(local.month, [6, 7, 8, 9])].sum() == 0
+
+
+def test_one_fleet_branch_equals_the_general_rules() -> None:
+    rng = np.random.default_rng(11)
+    fleet = FleetSpec("f", max_mw=10.0, floor_mw=2.0, usd_per_mwh_per_hashprice=2.0, on_min_mw=0.0)
+    cfg = RealtimePolicyConfig(hysteresis_usd_per_mwh=8.0, min_on_hours=0.5, min_off_hours=0.75)
+    fast, general = RealtimePolicy(cfg, [fleet], 20.0, 0.25), RealtimePolicy(cfg, [fleet], 20.0, 0.25)
+    general._single = False
+    a, b = fast.initial_state(), general.initial_state()
+    for _ in range(400):
+        obs = Observation(
+            float(rng.normal(100, 30)) if rng.random() > 0.05 else float("nan"),
+            50.0,
+            bool(rng.random() < 0.05),
+            float(rng.choice([0.0, 3.0])),
+            float(rng.choice([0.0, 5.0, 15.0])),
+        )
+        da, db = fast.step(a, obs), general.step(b, obs)
+        assert da.mining_mw == db.mining_mw and da.state == db.state and da.reason == db.reason
+        a, b = da.state, db.state

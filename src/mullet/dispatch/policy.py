@@ -265,6 +265,7 @@ class RealtimePolicy:
         self._floor_total = sum(self._floor)
         self._follow_cp = config.follow_four_cp_alerts
         self._ramped = any(math.isfinite(r) for r in self._ramp)
+        self._single = len(fleets) == 1 and not self._ramped
         # a fleet is "on" above its floor, or for fleets with minimum on/off times above 0
         self._on_threshold = tuple(f.floor_mw + _EPS_MW if f.on_min_mw <= f.floor_mw else _EPS_MW for f in fleets)
         # most efficient (highest value per MWh) first; shedding walks it backwards
@@ -279,7 +280,10 @@ class RealtimePolicy:
         """Decide the mining load of the next interval from ``state`` and ``obs`` (nothing else).
 
         Cheap by design (plain floats and tuples, no arrays): a backtest calls it once per interval.
+        One fleet without ramp limit or obligation takes a shorter branch with the same rules.
         """
+        if self._single and not obs.hold_mw:
+            return self._step_one(state, obs)
         price = obs.last_price_usd_per_mwh
         hp = obs.hashprice_usd_per_ph_day
         band = self._band
@@ -337,6 +341,48 @@ class RealtimePolicy:
             why = ("no settled price yet: state held", ()) if not known else ("price {:.2f} vs strikes {}: on {}", (price, strikes, now))
         mw = tuple(target)
         return Decision(mw, PolicyState(now, held_next, mw), strikes, why)
+
+    def _step_one(self, state: PolicyState, obs: Observation) -> Decision:
+        """:meth:`step` for one fleet, no ramp limit, no obligation (the rules of the general branch, in scalars)."""
+        price = obs.last_price_usd_per_mwh
+        strike = obs.hashprice_usd_per_ph_day * self._coef[0] - self._offset
+        on = state.on[0]
+        held = state.intervals_in_state[0]
+        known = price == price
+        why: tuple[str, tuple[object, ...]] | None = None
+        if known:
+            w = price <= strike + self._band if on else price < strike - self._band
+            if w != on:
+                if on and held < self._min_on[0]:
+                    w = on
+                    why = ("{} held on (minimum on time)", (self.fleets[0].name,))
+                elif not on and held < self._min_off[0]:
+                    w = on
+                    why = ("{} held off (minimum off time)", (self.fleets[0].name,))
+        else:
+            w = on
+        if obs.four_cp_alert and self._follow_cp:
+            w = False
+            why = ("4CP alert: every fleet at its floor", ())
+        floor = self._floor[0]
+        x = self._max[0] if w else floor
+        room = min(self.import_limit_mw - obs.ai_load_mw, x - obs.deployment_mw)
+        if x > room + _EPS_MW:
+            x -= min(x - max(room, floor), x - floor)
+            if w and x < self._on_min[0] - _EPS_MW:
+                x = floor
+            if why is None:
+                if obs.deployment_mw > 0:
+                    why = ("deployment of {:.3f} MW: least efficient fleet shed first", (obs.deployment_mw,))
+                else:
+                    why = ("headroom {:.3f} MW: least efficient fleet shed first", (room,))
+        now = x > self._on_threshold[0]
+        strikes = (strike,)
+        nows = (now,)
+        if why is None:
+            why = ("price {:.2f} vs strikes {}: on {}", (price, strikes, nows)) if known else ("no settled price yet: state held", ())
+        mw = (x,)
+        return Decision(mw, PolicyState(nows, (held + 1 if now == on else 1,), mw), strikes, why)
 
 
 def fleets_of(inputs: SiteInputs) -> list[FleetSpec]:
