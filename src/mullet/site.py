@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from mullet.control.config import ControlConfig
 from mullet.errors import ScenarioError
 
 __all__ = [
@@ -273,6 +274,7 @@ class Scenario(_Model):
     power: PowerSupply = PowerSupply()
     ancillary: Ancillary = Ancillary()
     hashprice_file: Annotated[str | None, Field(description="Daily hashprice CSV/Parquet (date + hashprice_usd_per_ph_day); none: bundled history.")] = None
+    control: Annotated[ControlConfig | None, Field(description="Live control of the fleet: inventory and safety settings (`mullet control`).")] = None
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:

@@ -342,7 +342,8 @@ def _solve(prep: SeasonalLoad, rate_of: Callable[[float], float], rate: float, t
                 f"({prep.load_mw[first]:,.0f} MW > {prep.threshold_mw[first]:,.0f} MW, month {prep.month[first]}): "
                 "screen the data for spikes or map that month to the other season"
             )
-        raise ScenarioError(f"rates: no new load is small enough for a {rate * 100:g}% rate in {what}: even {lo:g} MW is curtailed {at_lo:.2%}{where}")
+        pct = f"{at_lo:.2%}" if at_lo < 10 else f"{at_lo * 100:,.0f}%"
+        raise ScenarioError(f"rates: no new load is small enough for a {rate * 100:g}% rate in {what}: even {lo:g} MW is curtailed {pct}{where}")
     hi = max(float(np.max(prep.threshold_mw)), 1.0)
     for _ in range(60):  # the rate tends to 100% as the new load grows; doubling 60 times is far beyond any grid
         if rate_of(hi) >= rate:
