@@ -182,6 +182,9 @@ def main() -> None:
     text = "\n".join(head + rows + notes) + "\n"
     (Path(__file__).parent / "RESULTS.md").write_text(text)
     print(text)
+    from control_bench import update_results as bench_control  # the `mullet control` section (own module)
+
+    bench_control()
 
 
 if __name__ == "__main__":
