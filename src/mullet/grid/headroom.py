@@ -39,6 +39,7 @@ from scipy.optimize import brentq
 
 from mullet.errors import ScenarioError
 from mullet.grid.screening import ScreeningResult, screen_load
+from mullet.markets.ercot import ERCOT
 
 __all__ = [
     "DEFAULT_SEASONS",
@@ -145,7 +146,7 @@ def _year_hours(year: int, tz: str) -> int:
 
 def prepare_load(
     load_mw: pd.Series,
-    tz: str = "America/Chicago",
+    tz: str = ERCOT.timezone,
     seasons: Mapping[int, Season] = DEFAULT_SEASONS,
     min_year_coverage_fraction: float = 0.9,
     thresholds: Thresholds = "pooled",
@@ -375,7 +376,7 @@ def _shed_warnings(prep: SeasonalLoad, ba: str | None, events: Sequence[LoadShed
 def headroom(
     load_mw: pd.Series,
     rates_fraction: Sequence[float] = (0.0025, 0.005, 0.01, 0.05),
-    tz: str = "America/Chicago",
+    tz: str = ERCOT.timezone,
     seasons: Mapping[int, Season] = DEFAULT_SEASONS,
     min_year_coverage_fraction: float = 0.9,
     tolerance_mw: float = 1.0,
@@ -504,7 +505,7 @@ def headroom_from_data(
     screen: bool = True,
     impute: bool = False,
     thresholds: Thresholds = "pooled",
-    tz: str = "America/Chicago",
+    tz: str = ERCOT.timezone,
 ) -> list[BaHeadroom]:
     """Read hourly demand, screen it and compute headroom for each balancing authority.
 
