@@ -161,7 +161,9 @@ def test_example_scenarios_properties(path: Path) -> None:
 
 
 def test_mining_runs_exactly_when_value_beats_spot_not_ppa(default_august) -> None:  # type: ignore[no-untyped-def]
-    x = default_august
+    from dataclasses import replace
+
+    x = replace(default_august, as_award_intervals=1)  # offers per interval: the per-interval rule below
     r = dispatch_inputs(x, "fast")
     s = r.schedule
     margin = x.mining_value_usd_per_mwh[:, 0] - x.energy_cost_usd_per_mwh

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mullet.errors import ScenarioError
+from mullet.markets.ercot import ERCOT
 
 if TYPE_CHECKING:
     from mullet.dispatch.result import DispatchResult
@@ -128,7 +129,7 @@ def plot_dispatch(result: DispatchResult, path: str | Path, days: int = 14) -> P
     return plot_lines(view, lines, path, title, stacked_panels=("site load [MW]",), symlog_panels=("USD/MWh",))
 
 
-def plot_headroom(load_mw: pd.Series, result: HeadroomResult, path: str | Path, tz: str = "America/Chicago") -> Path:
+def plot_headroom(load_mw: pd.Series, result: HeadroomResult, path: str | Path, tz: str = ERCOT.timezone) -> Path:
     """Load duration curve of the system, with the seasonal thresholds and the load plus each headroom ``L``.
 
     The top 500 hours are shown on a second panel, where curtailment happens.

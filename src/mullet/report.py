@@ -40,12 +40,13 @@ _LABELS = {
     "ancillary_revenue_usd": "ancillary / DR",
     "ppa_settlement_usd": "PPA settlement",
     "spot_energy_cost_usd": "spot energy",
+    "load_zone_basis_cost_usd": "load-zone basis",
     "retail_adder_cost_usd": "adders",
     "demand_charge_usd": "demand charges",
     "four_cp_charge_usd": "4CP",
     "sla_penalty_usd": "SLA credits",
 }
-_COSTS = {"spot_energy_cost_usd", "retail_adder_cost_usd", "demand_charge_usd", "four_cp_charge_usd", "sla_penalty_usd"}
+_COSTS = {"spot_energy_cost_usd", "load_zone_basis_cost_usd", "retail_adder_cost_usd", "demand_charge_usd", "four_cp_charge_usd", "sla_penalty_usd"}
 
 
 def pnl_waterfall(pnl: Mapping[str, float], title: str = "P&L over the horizon [USD]") -> go.Figure:
@@ -89,12 +90,14 @@ def price_vs_mining(schedule: pd.DataFrame, value_column: str | None = None) -> 
 
 
 def revenue_per_mw_figure(metrics: Mapping[str, Any]) -> go.Figure:
-    """Revenue per MW-year of AI and of mining (site MW)."""
+    """Revenue per MW-year of AI and of mining, per site MW and per IT MW (as the industry quotes AI)."""
     names, values = [], []
     for key, label in (
-        ("ai_revenue_usd_per_mw_year", "AI/HPC"),
-        ("mining_revenue_usd_per_mw_year", "mining"),
-        ("mining_margin_usd_per_mw_year", "mining margin"),
+        ("ai_revenue_usd_per_site_mw_year", "AI/HPC per site MW"),
+        ("ai_revenue_usd_per_it_mw_year", "AI/HPC per IT MW"),
+        ("mining_revenue_usd_per_site_mw_year", "mining per site MW"),
+        ("mining_revenue_usd_per_it_mw_year", "mining per IT MW"),
+        ("mining_margin_usd_per_site_mw_year", "mining margin per site MW"),
     ):
         v = metrics.get(key)
         if v is not None and np.isfinite(v):
