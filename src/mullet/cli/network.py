@@ -213,11 +213,15 @@ def network_backtest_cmd(
     from mullet._output import to_jsonable
 
     if out_of_sample:
+        from rich.progress import Progress
+
         from mullet.network.backtest import backtest_out_of_sample
 
         measure = _measure(btc_drift, risk_free_rate, btc_growth)
         start_list = [s.strip() for s in starts.split(",") if s.strip()] if starts else None
-        oos = backtest_out_of_sample(start_list, paths=paths, seed=seed, price_measure=measure)
+        with Progress(console=err_console, transient=True) as progress:
+            progress.add_task(f"refitting and simulating from {len(start_list) if start_list else 20} starts", total=None)
+            oos = backtest_out_of_sample(start_list, paths=paths, seed=seed, price_measure=measure)
         if fmt is OutputFormat.json:
             payload = {
                 "price_measure": measure.model_dump(),
