@@ -151,7 +151,7 @@ def network_simulate_cmd(
         console.file.write(json.dumps(to_jsonable(payload), indent=1) + "\n")
     else:
         pm, fm, sup = result.price_model, result.fee_model, result.supply
-        console.print(
+        (console if fmt is OutputFormat.table else err_console).print(  # CSV stays pure: assumptions go to stderr
             f"{pm.describe()}; fees/block median {fm.median_btc_per_block:.4f} BTC (fitted {fm.fitted_on}), spikes x"
             f"{np.exp(fm.spike_log_mean):.1f} on {fm.spike_share_of_days:.1%} of days ({fm.spikes_fitted_on}); "
             f"supply: ASICs ordered while payback < {sup.payback_window_days:g} days (at most {sup.entry_per_year:g}x installed/yr, "
