@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mullet.errors import MulletError, ScenarioError
 from mullet.markets.ercot import ERCOT
+from mullet.web.live import register_live
 from mullet.web.templates import TEMPLATES
 
 __all__ = ["Overrides", "RunRequest", "apply_overrides", "create_app"]
@@ -509,6 +510,7 @@ def create_app(db: str | Path = "mullet.duckdb", scenario_dir: str | Path = "sce
             deals=deals(facts).to_html(float_format=lambda v: f"{v:,.0f}", na_rep="-", index=False),
         )
 
+    register_live(api, db_path)  # the live control page (mullet.web.live)
     guarded = _Guard(api, token, max_body_bytes)
     guarded.fastapi = api  # type: ignore[attr-defined]
     return guarded
