@@ -97,6 +97,7 @@ def dispatch(
     start: str | None = None,
     end: str | None = None,
     solver: Solver = "auto",
+    policy: str = "perfect",
 ) -> DispatchResult:
     """Dispatch a site over ``start``..``end`` (inclusive UTC days; default: the scenario's own).
 
@@ -107,13 +108,23 @@ def dispatch(
     start, end
         Override the horizon, e.g. ``"2023-08-01"``, ``"2023-08-31"``.
     solver
-        ``"auto"`` (fast path when exact, LP otherwise), ``"lp"`` or ``"fast"``.
+        ``"auto"`` (fast path when exact, LP otherwise), ``"lp"`` or ``"fast"`` (perfect foresight only).
+    policy
+        ``"perfect"`` (the optimum with every price known: an upper bound) or a realisable
+        policy of :data:`mullet.dispatch.foresight.POLICIES` (``realtime``, ``realtime_4cp``, ``dayahead``).
     """
+    from mullet.dispatch.foresight import run_named_policy
+
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     t0 = time.perf_counter()
     inputs = build_inputs(sc, start, end)
     t_inputs = time.perf_counter() - t0
-    result = dispatch_inputs(inputs, solver)
+    if policy == "perfect":
+        result = dispatch_inputs(inputs, solver)
+    else:
+        t1 = time.perf_counter()
+        result = run_named_policy(inputs, policy)
+        result.timings_s["solve"] = time.perf_counter() - t1
     result.timings_s["inputs"] = t_inputs
     result.scenario = sc.name
     return result

@@ -80,11 +80,16 @@ class Ercot(Market):
 
     def system_load(self) -> pd.Series:
         """ERCOT native load [MW], hourly: 2021, 2023, 2024-01..08 (2022 missing)."""
-        return load_system_load()["load_mw"]
+        return _native_load().copy()
 
     def system_load_history(self) -> pd.Series:
         """EIA-930 ERCO demand [MW], hourly 2016-2024 (241 blank hours are NaN): the training history of 4CP forecasts."""
         return _eia930().copy()
+
+
+@lru_cache(maxsize=1)
+def _native_load() -> pd.Series:
+    return load_system_load()["load_mw"]
 
 
 @lru_cache(maxsize=1)
