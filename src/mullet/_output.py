@@ -6,6 +6,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["OutputFormat", "emit_frame", "emit_records", "to_jsonable"]
+__all__ = ["OutputFormat", "emit_frame", "emit_records", "emit_tables", "require_out_for_csv", "to_jsonable"]
 
 
 class OutputFormat(StrEnum):
@@ -103,3 +104,76 @@ def emit_records(console: Console, records: Sequence[Mapping[str, Any]] | Mappin
         console.print(table)
         return
     emit_frame(console, pd.DataFrame(list(records)), fmt, title)
+
+
+def _as_frame(table: pd.DataFrame | Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    if isinstance(table, pd.DataFrame):
+        return table.reset_index() if table.index.name else table
+    if isinstance(table, Mapping):
+        return pd.DataFrame({"field": list(table.keys()), "value": list(table.values())})
+    return pd.DataFrame(list(table))
+
+
+def require_out_for_csv(fmt: OutputFormat, out: Path | None, names: Sequence[str]) -> None:
+    """Fail before any work when ``--format csv`` would need several documents in one stream."""
+    from mullet.errors import MulletError
+
+    if fmt is OutputFormat.csv and out is None and len(names) > 1:
+        raise MulletError(f"format: csv of {len(names)} tables ({', '.join(names)}) needs --out DIR (one file per table); or use --format json")
+
+
+def emit_tables(
+    console: Console,
+    err_console: Console,
+    tables: Mapping[str, tuple[str, pd.DataFrame | Mapping[str, Any] | Sequence[Mapping[str, Any]]]],
+    fmt: OutputFormat,
+    out: Path | None = None,
+    extra: Mapping[str, Any] | None = None,
+    print_tables: bool = True,
+) -> list[Path]:
+    """Print several named tables so that each stream stays one document.
+
+    ``tables`` maps a file-safe name to (title, table). ``table`` prints each with its title; ``json``
+    prints one object (``{name: records, **extra}``); ``csv`` prints the table itself when there is only
+    one, and otherwise writes ``NAME.csv`` files into ``out`` (a folder) and lists them on stderr.
+    With ``out`` given, every format also writes the CSV files. ``print_tables=False`` only writes
+    the files (the caller printed its own view). Returns the files written.
+
+    Raises
+    ------
+    MulletError
+        ``csv`` of several tables without ``out``, or ``out`` that is a file.
+    """
+    from mullet.errors import MulletError
+
+    written: list[Path] = []
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            raise MulletError(f"out: '{out}' is a file; allowed: a folder (created if missing) for one CSV file per table")
+        out.mkdir(parents=True, exist_ok=True)
+        for name, (_, table) in tables.items():
+            path = out / f"{name}.csv"
+            _as_frame(table).to_csv(path, index=False)
+            written.append(path)
+        err_console.print(f"written {', '.join(str(p) for p in written)}", markup=False, highlight=False)
+    if not print_tables:
+        return written
+    if fmt is OutputFormat.csv:
+        if len(tables) == 1:
+            ((_, only),) = tables.values()
+            console.file.write(_as_frame(only).to_csv(index=False))
+        elif out is None:
+            raise MulletError(f"format: csv of {len(tables)} tables ({', '.join(tables)}) needs --out DIR (one file per table); or use --format json")
+        return written
+    if fmt is OutputFormat.json:
+        doc: dict[str, Any] = {name: to_jsonable(_as_frame(t).to_dict(orient="records")) for name, (_, t) in tables.items()}
+        if extra:
+            doc.update(to_jsonable(dict(extra)))
+        console.file.write(json.dumps(doc, indent=1) + "\n")
+        return written
+    for _, (title, table) in tables.items():
+        if isinstance(table, pd.DataFrame):
+            emit_frame(console, table, fmt, title=title)
+        else:
+            emit_records(console, table, fmt, title=title)
+    return written

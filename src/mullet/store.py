@@ -11,6 +11,7 @@ then fails with a clear error.
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from mullet.errors import MulletError
 
 __all__ = [
     "StoreBusyError",
+    "check_store_path",
     "compare_runs",
     "export_run",
     "list_runs",
@@ -80,26 +82,76 @@ class StoreBusyError(MulletError):
     """Another process holds the database."""
 
 
+def check_store_path(path: str | Path, must_exist: bool = False) -> Path:
+    """Say at once what is wrong with a store path (before any computing): missing folder, a folder, not writable, not DuckDB.
+
+    Raises
+    ------
+    MulletError
+        Naming the ``db`` option, the path and what is allowed.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise MulletError(f"db: '{p}' is a folder; allowed: a file such as mullet.duckdb")
+    if not p.exists():
+        if must_exist:
+            raise MulletError(f"db: '{p}' does not exist; run `mullet plan` or `mullet dispatch --db` first, or pass --db")
+        parent = p.parent if str(p.parent) else Path()
+        if not parent.is_dir():
+            raise MulletError(f"db: folder '{parent}' of '{p}' does not exist; allowed: a file in an existing folder")
+        if not os.access(parent, os.W_OK):
+            raise MulletError(f"db: folder '{parent}' is not writable; allowed: a file in a folder you can write")
+        return p
+    with p.open("rb") as fh:
+        head = fh.read(16)
+    if len(head) >= 12 and head[8:12] != b"DUCK":
+        raise MulletError(f"db: '{p}' is not a DuckDB database file; allowed: a mullet store or a new file name")
+    return p
+
+
+_LOCK_WORDS = ("lock", "Conflicting")
+
+
+def _connect(p: Path, writable: bool) -> duckdb.DuckDBPyConnection:
+    """Connect with this process's one configuration.
+
+    Every connection uses read-write so that DuckDB shares one database instance between a running
+    job and concurrent reads; only a file the process cannot write is opened read-only (then no
+    writer can exist in this process).
+    """
+    if not writable and not os.access(p, os.W_OK):
+        return duckdb.connect(str(p), read_only=True)
+    return duckdb.connect(str(p))
+
+
 @contextmanager
 def open_store(path: str | Path, read_only: bool = False, wait_s: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open (and create) the store, retrying while another process holds its lock."""
-    p = Path(path)
-    if read_only and not p.exists():
-        raise MulletError(f"db: '{p}' does not exist; run `mullet plan` first or pass --db")
+    """Open (and, for writes, create) the store.
+
+    Connection policy: one configuration per process (see :func:`_connect`), so a dashboard job that writes
+    and page requests that read coexist; a store locked by another process is retried for ``wait_s``;
+    any other problem with the path (missing, a folder, not DuckDB) fails at once.
+    """
+    p = check_store_path(path, must_exist=read_only)
     deadline = time.monotonic() + wait_s
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(str(p), read_only=read_only)
+            con = _connect(p, writable=not read_only)
             break
         except duckdb.IOException as exc:
+            if not any(w in str(exc) for w in _LOCK_WORDS):
+                raise MulletError(f"db: '{p}' cannot be opened ({' '.join(str(exc).split())})") from None
             if time.monotonic() > deadline:
-                raise StoreBusyError(f"db: '{p}' is locked by another process ({exc}); retry when it finishes") from None
+                raise StoreBusyError(f"db: '{p}' is locked by another process; retry when it finishes") from None
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
     try:
-        if not read_only:
-            con.execute(_SCHEMA)
+        try:
+            con.execute(_SCHEMA)  # idempotent; a store made by another tool or version gets the tables it lacks
+        except duckdb.Error:
+            if not read_only:
+                raise
         yield con
     finally:
         con.close()
@@ -135,8 +187,19 @@ def save_plan(
     return run_id
 
 
-def save_dispatch(path: str | Path, result: Any, scenario_file: str | None, scenario_toml: str | None, input_hash: str, started_utc: pd.Timestamp) -> str:
-    """Write a dispatch run (summary and interval schedule) in one transaction; return the run id."""
+def save_dispatch(
+    path: str | Path,
+    result: Any,
+    scenario_file: str | None,
+    scenario_toml: str | None,
+    input_hash: str,
+    started_utc: pd.Timestamp,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """Write a dispatch run (summary and interval schedule) in one transaction; return the run id.
+
+    ``extra`` (for example the run's assumptions and full inputs) is stored in the summary next to the result's keys.
+    """
     run_id = uuid.uuid4().hex[:12]
     s = result.schedule
     sched = pd.DataFrame(
@@ -151,7 +214,7 @@ def save_dispatch(path: str | Path, result: Any, scenario_file: str | None, scen
             "four_cp_interval": s["four_cp_interval"].to_numpy(dtype=bool),
         }
     )
-    summary = json.loads(json.dumps(result.summary(), default=float))
+    summary = json.loads(json.dumps({**result.summary(), **(extra or {})}, default=float))
     _write_run(path, _RunMeta(run_id, "dispatch", input_hash, scenario_file, scenario_toml, started_utc, "complete", summary), "dispatch_schedules", sched)
     return run_id
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mullet._output import OutputFormat, emit_frame
-from mullet.cli._common import FormatOpt, PlotOpt, app, console, err_console
+from mullet.cli._common import FormatOpt, PlotOpt, app, console, err_console, time_zone
 from mullet.errors import MulletError
 
 grid_app = typer.Typer(help="Grid impact: curtailment-enabled headroom, and a site against system peaks.", no_args_is_help=True)
@@ -30,7 +30,7 @@ def grid_headroom_cmd(
     load: Annotated[Path | None, typer.Option("--load", help="Hourly system load CSV/Parquet (interval_start_utc + column); default: bundled ERCOT.")] = None,
     column: Annotated[str, typer.Option("--column", help="Load column of --load [MW].")] = "ERCOT",
     rates: Annotated[str, typer.Option("--rates", help="Target curtailment rates, percent, comma-separated.")] = "0.25,0.5,1,5",
-    tz: Annotated[str, typer.Option("--tz", help="Time zone whose months define the seasons.")] = "America/Chicago",
+    tz: Annotated[str, typer.Option("--tz", help="Time zone whose months define the seasons.", callback=time_zone)] = "America/Chicago",
     fmt: FormatOpt = OutputFormat.table,
     plot: PlotOpt = None,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,18 +12,27 @@ from mullet._output import OutputFormat, emit_frame
 from mullet.cli._common import DbOpt, FormatOpt, app, console, err_console, floats
 
 
+class AiContract(StrEnum):
+    """How the AI share earns: a lease per kW-month, or GPU-hours sold at a declining price."""
+
+    lease = "lease"
+    gpu_cloud = "gpu_cloud"
+
+
 @app.command("plan")
 def plan_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file of the site.")],
-    paths: Annotated[int, typer.Option("--paths", min=1, max=1_000_000)] = 200,
-    years: Annotated[int, typer.Option("--years", min=1, max=30)] = 10,
+    paths: Annotated[int, typer.Option("--paths", help="Simulated network paths.", min=1, max=1_000_000)] = 200,
+    years: Annotated[int, typer.Option("--years", help="Years planned.", min=1, max=30)] = 10,
     ai_shares: Annotated[str, typer.Option("--ai-shares", help="Shares of the site's MW turned into AI.")] = "0,0.25,0.5,0.75,1",
     conversion_years: Annotated[str, typer.Option("--conversion-years", help="Years the AI load is energised (1 = first).")] = "1,3",
-    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same numbers.", min=0)] = 0,
     ai_usd_per_kw_month: Annotated[float, typer.Option("--ai-usd-per-kw-month", help="AI lease rate [USD/kW-month of IT].")] = 130.0,
     discount_rate: Annotated[float, typer.Option("--discount-rate", help="Discount rate [-/year].")] = 0.12,
     exit_ev_usd_per_mw: Annotated[float, typer.Option("--exit-ev-usd-per-mw", help="Sale price of the site per MW.")] = 1_500_000.0,
-    ai_contract: Annotated[str, typer.Option("--ai-contract", help="lease ($/kW-month) or gpu_cloud (sell GPU-hours at a declining price).")] = "lease",
+    ai_contract: Annotated[
+        AiContract, typer.Option("--ai-contract", help="lease ($/kW-month) or gpu_cloud (GPU-hours at a declining price).")
+    ] = AiContract.lease,
     gpu_usd_per_hour: Annotated[float, typer.Option("--gpu-usd-per-hour", help="GPU rental price in the first AI year (gpu_cloud).")] = 2.0,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler tcp://HOST:PORT (or MULLET_SCHEDULER).")] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="Local processes (default: all cores).", min=1)] = None,
@@ -50,7 +60,7 @@ def plan_cmd(
         ai_usd_per_kw_month=ai_usd_per_kw_month,
         discount_rate_fraction=discount_rate,
         exit_ev_usd_per_mw=exit_ev_usd_per_mw,
-        ai_contract=ai_contract,
+        ai_contract=ai_contract.value,
         gpu_usd_per_hour=gpu_usd_per_hour,
     )
     started = pd.Timestamp.now(tz="UTC")

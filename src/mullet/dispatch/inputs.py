@@ -19,6 +19,9 @@ from mullet.bitcoin.hashprice import mining_value_usd_per_mwh
 from mullet.data import (
     ERCOT_HUBS,
     ERCOT_LOAD_ZONES,
+    PRICE_RANGE_USD_PER_MWH,
+    check_gaps,
+    check_plausible,
     load_as_prices,
     load_ercot_hub_prices,
     load_ercot_loadzone_prices,
@@ -139,7 +142,9 @@ def load_price_series(scenario: Scenario) -> pd.Series:
         if sp not in raw.columns:
             cols = [c for c in raw.columns if c != "interval_start_utc"]
             raise ScenarioError(f"power.settlement_point: got {sp!r}, not a column of {scenario.power.price_file}; allowed: {cols}")
-        return read_timeseries(scenario.power.price_file, {sp: "finite"})[sp]
+        series = read_timeseries(scenario.power.price_file, {sp: "finite"})[sp]
+        check_plausible(series, scenario.power.price_file, sp, *PRICE_RANGE_USD_PER_MWH, "ERCOT floor -$250, cap $5,000/MWh")
+        return series
     if sp in ERCOT_HUBS:
         return load_ercot_hub_prices()[sp]
     if sp in ERCOT_LOAD_ZONES:
@@ -171,11 +176,11 @@ def _grid(prices: pd.Series, lo: pd.Timestamp, hi: pd.Timestamp, scenario: Scena
             raise DataError(
                 scenario.power.price_file or "bundled prices",
                 f"{n} missing interval(s) in the horizon, first at {where[0]} (UTC interval start); "
-                "set power.missing_intervals = 'ffill' to fill them from the previous interval",
+                "pass --fill ffill (or set power.missing_intervals = 'ffill') to fill them from the previous interval",
                 column=scenario.power.settlement_point,
             )
         aligned = aligned.ffill().bfill()
-        notes.append(f"{n} missing price interval(s) filled from the previous interval (first {where[0]})")
+        notes.append(f"{n} missing price interval(s) filled from the previous interval (first {where[0]}), as asked")
     return index, aligned.to_numpy(dtype=float), step / pd.Timedelta("1h")
 
 
@@ -198,6 +203,10 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
     if scenario.hashprice_file is not None:
         hp_file = read_timeseries(scenario.hashprice_file, {"hashprice_usd_per_ph_day": "nonneg"}, freq="1D", time_column="date")
         hp_daily = hp_file["hashprice_usd_per_ph_day"]
+        check_plausible(hp_daily, scenario.hashprice_file, "hashprice_usd_per_ph_day", 0.0, 1e6, "2014-2025: $35 to $330,000 per PH/day")
+        days = pd.date_range(lo, hi, freq="1D", inclusive="left")
+        inside = days[(days >= hp_daily.index[0]) & (days <= hp_daily.index[-1])]
+        check_gaps(hp_daily.index, inside, scenario.power.missing_intervals, scenario.hashprice_file, "hashprice_usd_per_ph_day", notes)
         fees_missing = 0
     else:
         daily = daily_hashprice()
@@ -222,6 +231,9 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
     as_price = np.zeros((t, len(products)))
     if products:
         as_frame = load_as_prices(scenario.ancillary.price_file)
+        if scenario.ancillary.price_file is not None:
+            for p in products:
+                check_plausible(as_frame[p], scenario.ancillary.price_file, p, -100.0, 10_000.0, "ERCOT 2022-2024 day-ahead: $0 to $4,085 per MW-h")
         outside = (index < as_frame.index[0]) | (index >= as_frame.index[-1] + pd.Timedelta("1h"))
         if outside.all():
             raise ScenarioError(
@@ -230,6 +242,10 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
             )
         if outside.any():
             notes.append(f"no ancillary prices for {outside.sum() * dt_h:g} h of the horizon (outside the data); nothing offered there")
+        hours = index[~outside].floor("1h").unique()
+        check_gaps(
+            as_frame.index, hours, scenario.power.missing_intervals, scenario.ancillary.price_file or "bundled ancillary prices", "/".join(products), notes
+        )
         as_frame = as_frame.reindex(as_frame.index.union(index[outside]).sort_values())
         for k, p in enumerate(products):
             col = as_frame[p]

@@ -10,7 +10,7 @@ import pandas as pd
 from mullet.bitcoin.hashprice import mining_value_usd_per_mwh
 from mullet.data import load_difficulty_adjustments, load_network_daily
 from mullet.errors import ScenarioError
-from mullet.network.history import daily_hashprice
+from mullet.network.history import daily_hashprice, utc_day
 from mullet.network.simulate import HALVING_CLASSES, EfficiencyClass, bits_for_difficulty, simulate_blocks
 
 __all__ = ["BacktestResult", "backtest", "halving_episode"]
@@ -48,7 +48,7 @@ def backtest(start: str = "2016-01-01", end: str = "2025-03-09", paths: int = 50
     """
     adj = load_difficulty_adjustments()
     net = load_network_daily()
-    lo, hi = pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC")
+    lo, hi = utc_day(start, "start"), utc_day(end, "end")
     inside = adj[(adj.index >= lo) & (adj.index <= hi)]
     if len(inside) < 3:
         raise ScenarioError(f"start/end: {start}..{end} holds {len(inside)} real adjustments; allowed: a range with at least 3")
@@ -128,7 +128,7 @@ def halving_episode(
     was under ``power_price_usd_per_mwh``. Real data, no simulation.
     """
     daily = daily_hashprice()
-    day = pd.Timestamp(date, tz="UTC")
+    day = utc_day(date, "date")
     windows = {
         "before": daily.loc[day - pd.Timedelta(days=window_days) : day - pd.Timedelta(days=1)],
         "after": daily.loc[day + pd.Timedelta(days=1) : day + pd.Timedelta(days=window_days)],
