@@ -159,7 +159,7 @@ def test_crash_is_one_line_exit_1_with_debug_hint(monkeypatch: pytest.MonkeyPatc
         raise RuntimeError("simulated internal failure\nsecond line")
 
     monkeypatch.setattr(history, "network_at", broken)
-    code, out, err = _run(["network", "at", "840000"], capsys)
+    code, _out, err = _run(["network", "at", "840000"], capsys)
     assert code == 1
     assert err.count("\n") == 1 and err.startswith("crash: RuntimeError") and "--debug" in err
     with pytest.raises(RuntimeError):
