@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         err_console.print("interrupted: nothing was kept", markup=False)
         sys.exit(130)
     except _CLICK_ERROR as exc:
-        err_console.print(f"error: {_one_line(exc.format_message())}", markup=False, highlight=False, soft_wrap=True)  # type: ignore[attr-defined]
+        err_console.print(f"error: {_one_line(exc.format_message()).replace('Value error, ', '')}", markup=False, highlight=False, soft_wrap=True)  # type: ignore[attr-defined]
         sys.exit(2)
     except ValidationError as exc:
         first = exc.errors()[0]
