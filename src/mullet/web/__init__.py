@@ -75,7 +75,6 @@ def create_app(
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
     from starlette.exceptions import HTTPException
-    from starlette.routing import Match
 
     from mullet import __version__
     from mullet.errors import MulletError
@@ -100,6 +99,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.dashboard = dash
+    routers = [api_router(dash), pages_router(dash)]
 
     def wants_json(request: Request) -> bool:
         return request.url.path.startswith("/api") or request.url.path == "/openapi.json"
@@ -129,9 +129,9 @@ def create_app(
         headers = dict(exc.headers or {})
         if exc.status_code == 405:  # Starlette lists only the first matching route's methods
             allowed: set[str] = set()
-            for route in app.router.routes:
-                match, _ = route.matches({"type": "http", "path": request.url.path, "method": "__none__"})
-                if match is not Match.NONE:
+            for route in [*app.router.routes, *(r for router in routers for r in router.routes)]:
+                regex = getattr(route, "path_regex", None)
+                if regex is not None and regex.match(request.url.path):
                     allowed |= set(getattr(route, "methods", None) or ())
             headers["Allow"] = ", ".join(sorted(allowed))
         detail = exc.detail if isinstance(exc.detail, str) else "request not possible"
@@ -165,8 +165,8 @@ def create_app(
                 ops.append({"method": method.upper(), "path": path, "summary": summary, "params": params, "body": body, "responses": responses})
         return page("docs.html", title="API reference", ops=ops)
 
-    app.include_router(api_router(dash))
-    app.include_router(pages_router(dash))
+    for router in routers:
+        app.include_router(router)
     # Further page modules (such as a live control page) are included here with app.include_router(...).
 
     guarded = Guard(app, token, max_body_bytes, allowed_hosts)

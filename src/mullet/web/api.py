@@ -93,6 +93,7 @@ def _e(description: str, model: type[BaseModel] = ErrorBody) -> dict[str, Any]:
 
 
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _e("Body that is not valid JSON"),
     401: _e("Token missing or wrong (only when the dashboard runs with MULLET_TOKEN)"),
     403: _e("Request from another site, or to a host name the dashboard does not serve"),
     413: _e("Body larger than the limit"),
