@@ -27,6 +27,15 @@ _DEFAULTS = {
     "year": 2023,
 }
 _FORM_MODELS = ("S19", "S21", "M50", "M66")
+_PEER_LABELS = {
+    "ai_it_mw_contracted": "AI IT MW contracted",
+    "ai_mw_planned": "AI MW planned",
+    "power_capacity_mw": "power MW",
+    "contracted_ai_revenue_usd_per_year": "AI revenue USD/year",
+    "contracted_ai_usd_per_mw_year": "USD per IT MW-year",
+    "hashrate_ehs": "EH/s",
+    "btc_held": "BTC held",
+}
 
 
 def page(name: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
@@ -156,11 +165,14 @@ def pages_router(dash: Dashboard) -> APIRouter:
         table = peer_table(facts).drop(columns=["sources"], errors="ignore")
         fig = ai_vs_power_figure(table, "AI vs power capacity by company [MW]")
         fig.update_layout(height=360, margin={"t": 50, "b": 40})
-        d = deals(facts).drop(columns=["sources"], errors="ignore")
+        d = deals(facts).drop(columns=["sources"], errors="ignore").rename(
+            columns={"contract_value_usd": "value USD", "year1_revenue_usd": "year-1 revenue USD", "usd_per_mw_year": "USD per IT MW-year"}
+        )
+        shown = table.rename(columns=_PEER_LABELS).rename_axis(None)
         return page(
             "industry.html",
             title="Industry tracker",
-            table=table.to_html(float_format=lambda v: f"{v:,.0f}", na_rep="-"),
+            table=shown.to_html(float_format=lambda v: f"{v:,.0f}", na_rep="-"),
             chart=fig.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True}),
             deals=d.to_html(float_format=lambda v: f"{v:,.0f}", na_rep="-", index=False),
             sources=sources(facts).to_dict(orient="records"),
