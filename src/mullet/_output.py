@@ -1,4 +1,10 @@
-"""Render result frames and records as a table, JSON or CSV (display only, no business logic)."""
+"""Render result frames and records as a table, JSON or CSV (display only, no business logic).
+
+Tables adapt to the terminal: one that would be wider than the console prints one record per block
+(vertical mode) instead of cutting numbers. Numbers use one format everywhere (see ``_fmt``): integers
+and magnitudes of a million or more with thousands separators and no decimals, 100 to a million with one
+decimal, 10 to 100 with two, below 10 with three; NaN and missing values as ``-``.
+"""
 
 from __future__ import annotations
 
@@ -78,12 +84,37 @@ def emit_frame(console: Console, df: pd.DataFrame, fmt: OutputFormat, title: str
     if fmt is OutputFormat.json:
         console.file.write(json.dumps(records, indent=1) + "\n")
         return
+    cells = [[_fmt(v) for v in row] for row in frame.itertuples(index=False)]
+    headers = [str(c) for c in frame.columns]
+    if _table_width(headers, cells) > console.width and len(headers) > 2:
+        _print_vertical(console, headers, cells, title)
+        return
     table = Table(title=title or None)
-    for column in frame.columns:
-        table.add_column(str(column), justify="right")
-    for row in frame.itertuples(index=False):
-        table.add_row(*[_fmt(v) for v in row])
+    for column in headers:
+        table.add_column(column, justify="right", no_wrap=True)
+    for row_cells in cells:
+        table.add_row(*row_cells)
     console.print(table)
+
+
+def _table_width(headers: Sequence[str], cells: Sequence[Sequence[str]]) -> int:
+    """Width of a Rich table with these cells, unwrapped: each column's widest text plus borders and padding."""
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def _print_vertical(console: Console, headers: Sequence[str], cells: Sequence[Sequence[str]], title: str) -> None:
+    """A table too wide for the terminal, one record per block (``field  value`` lines), like ``psql``'s expanded mode.
+
+    Numbers keep their full text: nothing is cut to fit.
+    """
+    if title:
+        console.print(title, markup=False, highlight=False, style="italic")
+    label = max(len(h) for h in headers)
+    for i, row_cells in enumerate(cells):
+        console.print(f"-[ {headers[0]} {row_cells[0]} ]-" if headers else f"-[ {i + 1} ]-", markup=False, highlight=False)
+        for header, cell in zip(headers[1:], row_cells[1:], strict=True):
+            console.print(f"{header.ljust(label)}  {cell}", markup=False, highlight=False, overflow="fold")
 
 
 def emit_records(console: Console, records: Sequence[Mapping[str, Any]] | Mapping[str, Any], fmt: OutputFormat, title: str = "") -> None:
@@ -97,8 +128,8 @@ def emit_records(console: Console, records: Sequence[Mapping[str, Any]] | Mappin
             console.file.write(frame.to_csv(index=False))
             return
         table = Table(title=title or None)
-        table.add_column("field")
-        table.add_column("value", justify="right")
+        table.add_column("field", overflow="fold")
+        table.add_column("value", justify="right", overflow="fold")
         for key, value in records.items():
             table.add_row(str(key), _fmt(value))
         console.print(table)

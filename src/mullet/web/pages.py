@@ -165,8 +165,10 @@ def pages_router(dash: Dashboard) -> APIRouter:
         table = peer_table(facts).drop(columns=["sources"], errors="ignore")
         fig = ai_vs_power_figure(table, "AI vs power capacity by company [MW]")
         fig.update_layout(height=360, margin={"t": 50, "b": 40})
-        d = deals(facts).drop(columns=["sources"], errors="ignore").rename(
-            columns={"contract_value_usd": "value USD", "year1_revenue_usd": "year-1 revenue USD", "usd_per_mw_year": "USD per IT MW-year"}
+        d = (
+            deals(facts)
+            .drop(columns=["sources"], errors="ignore")
+            .rename(columns={"contract_value_usd": "value USD", "year1_revenue_usd": "year-1 revenue USD", "usd_per_mw_year": "USD per IT MW-year"})
         )
         shown = table.rename(columns=_PEER_LABELS).rename_axis(None)
         return page(
