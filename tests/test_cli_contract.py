@@ -194,3 +194,23 @@ def test_interrupted_mip_dispatch_exits_130_at_once(tmp_path: Path) -> None:
     assert "interrupted" in err and "Traceback" not in err
     assert "{" not in out  # no result printed as if it had succeeded
     assert waited < 10
+
+
+def test_every_option_and_argument_has_help() -> None:
+    import typer.main
+
+    from mullet.cli import app
+
+    missing = []
+
+    def walk(cmd, path: str) -> None:  # type: ignore[no-untyped-def]
+        for param in cmd.params:
+            if param.name in ("help",):
+                continue
+            if not (getattr(param, "help", None) or "").strip():
+                missing.append(f"{path} {param.name}")
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, f"{path} {name}")
+
+    walk(typer.main.get_command(app), "mullet")
+    assert missing == []

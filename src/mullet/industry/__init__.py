@@ -28,6 +28,7 @@ METRIC_UNITS: dict[str, str] = {
     "ai_contract_term_years": "years",
     "ai_contract_escalator_fraction": "fraction",
     "ai_contract_backstop": "flag",
+    "ai_contract_includes_gpus": "flag",
     "ai_prepayment_fraction": "fraction",
     "ai_it_mw_contracted": "MW",
     "ai_it_mw_energized": "MW",
@@ -188,7 +189,13 @@ def deals(facts: pd.DataFrame, as_of: str | pd.Timestamp | None = None) -> pd.Da
         m = dict(zip(g["metric"], g["value"], strict=True))
         needed = ("ai_contract_value_usd", "ai_contract_term_years", "ai_it_mw_contracted")
         absent = [k for k in needed if k not in m]
-        row: dict[str, object] = {"company": company, "deal": deal, "sources": "; ".join(sorted(set(g["source_publisher"])))}
+        gpus = m.get("ai_contract_includes_gpus")
+        row: dict[str, object] = {
+            "company": company,
+            "deal": deal,
+            "includes_gpus": "not stated" if gpus is None else "yes" if gpus == 1 else "no",
+            "sources": "; ".join(sorted(set(g["source_publisher"]))),
+        }
         if absent:
             row["missing"] = ", ".join(absent)
             row["ai_it_mw"] = m.get("ai_it_mw_contracted", np.nan)
