@@ -26,6 +26,7 @@ from mullet.site import Scenario, load_scenario, with_fill
 __all__ = [
     "DispatchRun",
     "Fill",
+    "Policy",
     "RunRecord",
     "Solver",
     "dispatch_assumptions",
@@ -43,6 +44,15 @@ class Solver(StrEnum):
     fast = "fast"
 
 
+class Policy(StrEnum):
+    """How much the dispatch knows: ``perfect`` foresight (an upper bound) or a realisable decision rule."""
+
+    perfect = "perfect"
+    realtime = "realtime"
+    realtime_4cp = "realtime_4cp"
+    dayahead = "dayahead"
+
+
 class Fill(StrEnum):
     """What to do with gaps in input series: ``error`` (the default) or ``ffill`` (fill from the previous interval, with a note)."""
 
@@ -51,6 +61,7 @@ class Fill(StrEnum):
 
 
 FORESIGHT = "perfect foresight of prices and hashprice over the horizon: an upper bound on what a real-time operator earns"
+REALISABLE = "policy {policy}: decisions use only information available at decision time (see README, dispatch policies)"
 
 
 @dataclass
@@ -80,7 +91,7 @@ def _source(path: str | None, bundled: str) -> str:
     return f"file {path}" if path else f"bundled {bundled}"
 
 
-def dispatch_assumptions(scenario: Scenario, summary: Mapping[str, Any], solver: str) -> dict[str, Any]:
+def dispatch_assumptions(scenario: Scenario, summary: Mapping[str, Any], solver: str, policy: str = "perfect") -> dict[str, Any]:
     """The assumptions that decide a dispatch's answer, printed with it and stored with the run."""
     return {
         "horizon_start_utc": summary["start_utc"],
@@ -92,7 +103,8 @@ def dispatch_assumptions(scenario: Scenario, summary: Mapping[str, Any], solver:
         "ancillary_prices": _source(scenario.ancillary.price_file, "ERCOT day-ahead ancillary prices") if scenario.ancillary.products else "none offered",
         "gaps": "filled from the previous interval (noted)" if scenario.power.missing_intervals == "ffill" else "refused",
         "solver": f"{solver} -> {summary['solver']}",
-        "foresight": FORESIGHT,
+        "policy": policy,
+        "foresight": FORESIGHT if policy == "perfect" else REALISABLE.format(policy=policy),
         "package_version": __version__,
     }
 
@@ -114,6 +126,7 @@ def run_dispatch(
     db: str | Path | None = None,
     overrides: Any | None = None,
     scenario_file: str | None = None,
+    policy: Policy | str = Policy.perfect,
 ) -> DispatchRun:
     """Dispatch a scenario and, when ``db`` is given, store it with its inputs and assumptions.
 
@@ -133,6 +146,8 @@ def run_dispatch(
         Dashboard :class:`~mullet.web.forms.Overrides` applied to the scenario; what else had to change goes to the notes.
     scenario_file
         Name recorded for a scenario given as an object.
+    policy
+        See :class:`Policy`; ``perfect`` is an upper bound and is said so in the assumptions.
 
     Plausibility warnings raised while loading inputs are kept in the notes (and not printed twice).
     """
@@ -142,6 +157,7 @@ def run_dispatch(
     if db is not None:
         check_store_path(db)
     solver = Solver(solver)
+    policy = Policy(policy)
     sc, file_name, text = _load(source)
     notes: list[str] = []
     if overrides is not None:
@@ -153,17 +169,17 @@ def run_dispatch(
     started = pd.Timestamp.now(tz="UTC")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlausibilityWarning)
-        result = dispatch(sc, start, end, solver.value)
+        result = dispatch(sc, start, end, solver.value, policy.value)
     for w in caught:
         if issubclass(w.category, PlausibilityWarning):
             notes.append(f"implausible input: {w.message}")
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     result.notes += notes
-    run = DispatchRun(result, sc, file_name or scenario_file, dispatch_assumptions(sc, result.summary(), solver.value))
+    run = DispatchRun(result, sc, file_name or scenario_file, dispatch_assumptions(sc, result.summary(), solver.value, policy.value))
     if db is not None:
-        digest = hashlib.sha256((sc.model_dump_json() + f"|{start}|{end}|{solver.value}").encode()).hexdigest()
-        inputs = {"scenario": sc.model_dump(mode="json"), "start": start, "end": end, "solver": solver.value}
+        digest = hashlib.sha256((sc.model_dump_json() + f"|{start}|{end}|{solver.value}|{policy.value}").encode()).hexdigest()
+        inputs = {"scenario": sc.model_dump(mode="json"), "start": start, "end": end, "solver": solver.value, "policy": policy.value}
         run.run_id = save_dispatch(db, result, run.scenario_file, text, digest, started, extra={"assumptions": run.assumptions, "inputs": inputs})
     return run
 

@@ -7,7 +7,7 @@ import sys
 import click
 from pydantic import ValidationError
 
-from mullet.cli import dispatch, grid, industry, network, plan, runs, web  # noqa: F401  (registers the commands)
+from mullet.cli import control, data, dispatch, fleet, grid, industry, network, plan, runs, web  # noqa: F401  (registers the commands)
 from mullet.cli._common import app, err_console
 from mullet.errors import MulletError
 

@@ -7,17 +7,18 @@ from typing import Annotated
 
 import typer
 
-from mullet._output import OutputFormat, emit_records
+from mullet._output import OutputFormat, emit_frame, emit_records
 from mullet.cli._common import FormatOpt, PlotOpt, app, console, err_console
 from mullet.errors import MulletError
-from mullet.runs import Fill, Solver
+from mullet.runs import Fill, Policy, Solver
 
 _PNL_LABELS = {
     "mining_revenue_usd": "mining revenue",
     "ai_revenue_usd": "AI/HPC revenue",
     "ancillary_revenue_usd": "ancillary / demand response",
     "ppa_settlement_usd": "PPA settlement (spot - fixed) x volume",
-    "spot_energy_cost_usd": "- spot energy",
+    "spot_energy_cost_usd": "- spot energy (at the PPA hub)",
+    "load_zone_basis_cost_usd": "- load-zone basis (load zone - hub)",
     "retail_adder_cost_usd": "- retail adders",
     "demand_charge_usd": "- demand charges",
     "four_cp_charge_usd": "- 4CP transmission",
@@ -32,9 +33,21 @@ def dispatch_cmd(
     start: Annotated[str | None, typer.Option("--start", help="First UTC day (default: the scenario's).")] = None,
     end: Annotated[str | None, typer.Option("--end", help="Last UTC day, inclusive (default: the scenario's).")] = None,
     solver: Annotated[Solver, typer.Option("--solver", help="auto (fast path when exact, else LP), lp or fast.")] = Solver.auto,
+    policy: Annotated[
+        Policy,
+        typer.Option(
+            "--policy",
+            help="perfect (every price known: an upper bound), realtime (price response), realtime_4cp (+ forecast 4CP calls), "
+            "dayahead (+ day-ahead hourly ancillary commitment).",
+        ),
+    ] = Policy.perfect,
     fill: Annotated[
         Fill | None, typer.Option("--fill", help="Gaps in prices, hashprice or ancillary files: error, or ffill (fill from the previous interval, noted).")
     ] = None,
+    foresight_table: Annotated[
+        bool, typer.Option("--foresight-table", help="Value of foresight: every policy's net P&L per year against perfect foresight.")
+    ] = False,
+    years: Annotated[str, typer.Option("--years", help="Years of --foresight-table, comma-separated.")] = "2021,2022,2023,2024",
     fmt: FormatOpt = OutputFormat.table,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for schedule.parquet and summary.json.")] = None,
     db: Annotated[Path | None, typer.Option("--db", help="Also store the run (schedule, inputs, assumptions) in this DuckDB store.")] = None,
@@ -51,7 +64,10 @@ def dispatch_cmd(
         check_plot_path(plot)
     if out is not None and out.exists() and not out.is_dir():
         raise MulletError(f"out: '{out}' is a file; allowed: a folder (created if missing)")
-    run = run_dispatch(scenario, start, end, solver, fill, db)
+    if foresight_table:
+        _foresight(scenario, years, fmt)
+        return
+    run = run_dispatch(scenario, start, end, solver, fill, db, policy=policy)
     result = run.result
     summary = run.summary()
     if fmt is OutputFormat.json:
@@ -80,3 +96,25 @@ def dispatch_cmd(
         err_console.print(f"schedule written to {out / 'schedule.parquet'}", markup=False, highlight=False)
     if plot is not None:
         err_console.print(f"chart written to {plot_dispatch(result, plot)}", markup=False, highlight=False)
+
+
+def _foresight(scenario: Path, years_text: str, fmt: OutputFormat) -> None:
+    """Print the value-of-foresight table (pipeline: mullet.dispatch.foresight.foresight_table)."""
+    from mullet.cli._common import floats
+    from mullet.dispatch.foresight import foresight_table
+    from mullet.site import load_scenario
+
+    years = [int(y) for y in floats(years_text, "--years")]
+    table, notes = foresight_table(load_scenario(scenario), years)
+    table = table.drop(columns=["seconds"])
+    if fmt is OutputFormat.table:
+        shown = table.copy()
+        for col in ("net_usd", "gap_to_perfect_usd", "ancillary_revenue_usd", "four_cp_charge_usd", "load_zone_basis_cost_usd"):
+            shown[col] = (shown[col] / 1e6).round(2)
+        shown = shown.rename(columns={c: c.replace("_usd", "_musd") for c in shown.columns if c.endswith("_usd")})
+        shown["share_of_perfect_fraction"] = shown["share_of_perfect_fraction"].round(3)
+        emit_frame(console, shown.set_index(["year", "policy"]), fmt, title="Value of foresight: net P&L by policy [million USD]; perfect = upper bound")
+        for note in notes:
+            err_console.print(f"note: {note}", markup=False)
+    else:
+        emit_frame(console, table, fmt)

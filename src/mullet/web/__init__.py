@@ -167,7 +167,9 @@ def create_app(
 
     for router in routers:
         app.include_router(router)
-    # Further page modules (such as a live control page) are included here with app.include_router(...).
+    from mullet.web.live import register_live
+
+    register_live(app, dash.db)  # the live control page (mullet.web.live)
 
     guarded = Guard(app, token, max_body_bytes, allowed_hosts)
     guarded.fastapi = app  # type: ignore[attr-defined]

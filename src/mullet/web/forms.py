@@ -12,8 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["FORM_FIELDS", "Overrides", "RunRequest", "apply_overrides"]
 
-_YEARS_WITH_4CP_LOAD = {2021, 2023}
-
 
 def _catalog_enum(schema: dict[str, Any]) -> None:
     """Publish the bundled ASIC models as the field's allowed values, so the API's schema says what it accepts."""
@@ -65,7 +63,10 @@ class RunRequest(BaseModel):
 
 def apply_overrides(scenario: Any, ov: Overrides) -> tuple[Any, list[str]]:
     """A new scenario with the overrides applied (validated); notes say what else had to change."""
+    import pandas as pd
+
     from mullet.data import load_asic_catalog
+    from mullet.markets.ercot import ERCOT
     from mullet.site import parse_scenario
 
     data = scenario.model_dump(mode="json")
@@ -111,9 +112,17 @@ def apply_overrides(scenario: Any, ov: Overrides) -> tuple[Any, list[str]]:
                 ppas[0]["price_usd_per_mwh"] = ov.ppa_price_usd_per_mwh
     if ov.year is not None:
         data["start"], data["end"] = f"{ov.year}-01-01", f"{ov.year}-12-31"
-        if ov.year not in _YEARS_WITH_4CP_LOAD and data["power"]["four_cp"]["mode"] != "none" and data["power"]["four_cp"]["rate_usd_per_kw_year"] > 0:
+        if (
+            ov.year not in ERCOT.peak_years(ERCOT.system_load())
+            and data["power"]["four_cp"]["mode"] != "none"
+            and data["power"]["four_cp"]["rate_usd_per_kw_year"] > 0
+        ):
             data["power"]["four_cp"]["mode"] = "none"
             notes.append(f"4CP ignored: the bundled ERCOT load has no June-September {ov.year}")
+        lz = data["power"].get("load_settlement_point")
+        if lz in ERCOT.load_zones and not ERCOT.covers(lz, pd.Timestamp(f"{ov.year}-01-01", tz="UTC"), pd.Timestamp(f"{ov.year + 1}-01-01", tz="UTC")):
+            data["power"]["load_zone_fallback"] = "hub"
+            notes.append(f"load settled at {data['power'].get('settlement_point', 'HB_WEST')}: no bundled {lz} prices for {ov.year}")
     site = sum(b.get("it_load_mw", 0) * b.get("pue", 1.25) for b in data["ai"])
     if site > data["interconnect"]["import_limit_mw"]:
         data["interconnect"]["import_limit_mw"] = site

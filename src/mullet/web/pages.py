@@ -96,7 +96,8 @@ def pages_router(dash: Dashboard) -> APIRouter:
                     for k in ra.summary["pnl"]:
                         va, vb = ra.summary["pnl"][k], rb.summary["pnl"][k]
                         rows.append((k, _money(va), _money(vb), _money(vb - va)))
-                    for k in ("mining_uptime_fraction", "ai_revenue_usd_per_mw_year", "mining_revenue_usd_per_mw_year", "peak_import_mw"):
+                    keys = ("mining_uptime_fraction", "ai_revenue_usd_per_site_mw_year", "ai_revenue_usd_per_it_mw_year", "mining_revenue_usd_per_site_mw_year")
+                    for k in (*keys, "peak_import_mw"):
                         va, vb = ra.summary["metrics"].get(k), rb.summary["metrics"].get(k)
                         if va is not None and vb is not None:
                             rows.append((k, f"{va:,.3g}", f"{vb:,.3g}", f"{vb - va:,.3g}"))
