@@ -25,7 +25,9 @@ def as_gridstatus(wide: pd.DataFrame, market: str = "REAL_TIME_15_MIN") -> pd.Da
     long = wide.stack().rename("SPP").reset_index()
     long.columns = ["start", "Location", "SPP"]
     start = pd.DatetimeIndex(long["start"]).tz_convert("US/Central")
-    return pd.DataFrame({"Interval Start": start, "Interval End": start + pd.Timedelta("15min"), "Location": long["Location"], "Market": market, "SPP": long["SPP"]})
+    return pd.DataFrame(
+        {"Interval Start": start, "Interval End": start + pd.Timedelta("15min"), "Location": long["Location"], "Market": market, "SPP": long["SPP"]}
+    )
 
 
 def test_ercot_round_trip_frame_and_csv(ercot_week: pd.DataFrame, tmp_path: Path) -> None:
@@ -83,7 +85,18 @@ def test_cli_converts_a_gridstatus_file(tmp_path: Path) -> None:
     pjm = pjm_dataminer_to_gridstatus()
     pjm.to_csv(tmp_path / "pjm.csv", index=False)
     out = subprocess.run(
-        [sys.executable, "-m", "mullet.cli", "data", "gridstatus", str(tmp_path / "pjm.csv"), "--out", str(tmp_path / "prices.csv"), "--locations", "WESTERN HUB"],
+        [
+            sys.executable,
+            "-m",
+            "mullet.cli",
+            "data",
+            "gridstatus",
+            str(tmp_path / "pjm.csv"),
+            "--out",
+            str(tmp_path / "prices.csv"),
+            "--locations",
+            "WESTERN HUB",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
