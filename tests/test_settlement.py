@@ -145,17 +145,8 @@ def test_json_is_pure_on_stdout_with_the_lp_solver() -> None:
     assert data["solver"] == "lp" and "HiGHS" not in out.stdout
 
 
-def test_cli_policy_is_json_and_an_unknown_policy_is_one_line() -> None:
+def test_cli_unknown_policy_is_one_line() -> None:
     base = [sys.executable, "-m", "mullet.cli", "dispatch", "scenarios/default.toml"]
-    out = subprocess.run(
-        [*base, "--start", "2023-08-07", "--end", "2023-08-08", "--policy", "realtime", "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["solver"] == "policy:realtime"
     bad = subprocess.run([*base, "--policy", "oracle"], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert bad.returncode == 2 and "policy: got 'oracle'" in bad.stderr
 
