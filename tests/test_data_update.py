@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -175,7 +172,7 @@ def test_rerun_and_overlap_neither_duplicate_nor_reorder(cut_bundle: Path) -> No
     ],
 )
 def test_truncated_or_malformed_response_leaves_the_store_as_it_was(cut_bundle: Path, source: str, bad: Callable[[], bytes]) -> None:
-    update(client=client(), min_interval_s=NO_WAIT)
+    update([source], client=client(), min_interval_s=NO_WAIT)
     before = snapshot(cut_bundle)
     prov_before = (cut_bundle / "provenance.json").read_bytes()
     body = bad()
@@ -251,14 +248,33 @@ def test_interrupted_paging_keeps_finished_pages_and_resumes(cut_bundle: Path) -
     assert len(pd.read_csv(cut_bundle / "btc_network_daily.csv")) == 6
 
 
-def test_cli_status_and_offline_update(tmp_path: Path) -> None:
-    env = {**os.environ, "MULLET_DATA_DIR": str(tmp_path / "store"), "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
-    out = subprocess.run([sys.executable, "-m", "mullet.cli", "data", "status", "--format", "json"], capture_output=True, text=True, timeout=120, env=env)
-    assert out.returncode == 0, out.stderr
-    rows = {r["dataset"]: r for r in json.loads(out.stdout)}
+def test_cli_status_and_offline_update(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("MULLET_DATA_DIR", str(tmp_path / "store"))
+    # no network at test time: every request goes to a closed loopback port, as on a machine without internet
+    for var in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(var, "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "")
+    data._BUNDLED_CACHE.clear()
+    code, out, err = run_cli(["data", "status", "--format", "json"], capsys)
+    assert code == 0, err
+    rows = {r["dataset"]: r for r in json.loads(out)}
     assert rows["btc_network_daily"]["updated_rows"] == 0 and rows["btc_network_daily"]["bundled_last_utc"].startswith("2025-12-29")
-    # no network at test time: the proxy points at a closed loopback port, as a machine without internet would fail
-    off = subprocess.run([sys.executable, "-m", "mullet.cli", "data", "update", "--source", "mempool"], capture_output=True, text=True, timeout=120, env=env)
-    assert off.returncode == 2 and "cannot reach" in off.stderr and "nothing was changed" in off.stderr and "Traceback" not in off.stderr
-    bad = subprocess.run([sys.executable, "-m", "mullet.cli", "data", "update", "--source", "nasdaq"], capture_output=True, text=True, timeout=120, env=env)
-    assert bad.returncode == 2 and "source: got nasdaq, allowed: any of mempool, coinmetrics, ercot" in bad.stderr
+    code, out, err = run_cli(["data", "update", "--source", "mempool"], capsys)
+    assert code == 2 and "cannot reach" in err and "nothing was changed" in err and "Traceback" not in err
+    code, out, err = run_cli(["data", "update", "--source", "nasdaq"], capsys)
+    assert code == 2 and "source: got nasdaq, allowed: any of mempool, coinmetrics, ercot" in err
+    assert not (tmp_path / "store").exists() or not list((tmp_path / "store").glob("*.csv"))
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run ``mullet ARGS`` in this process (the exit-code contract of mullet.cli.main); returns (code, stdout, stderr)."""
+    from mullet.cli import main
+
+    capsys.readouterr()
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

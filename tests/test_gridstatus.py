@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -81,27 +79,13 @@ def test_bad_frames_say_what_is_wrong(ercot_week: pd.DataFrame) -> None:
         load_gridstatus_prices(gs, freq="10min")
 
 
-def test_cli_converts_a_gridstatus_file(tmp_path: Path) -> None:
+def test_cli_converts_a_gridstatus_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mullet.cli import main
+
     pjm = pjm_dataminer_to_gridstatus()
     pjm.to_csv(tmp_path / "pjm.csv", index=False)
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mullet.cli",
-            "data",
-            "gridstatus",
-            str(tmp_path / "pjm.csv"),
-            "--out",
-            str(tmp_path / "prices.csv"),
-            "--locations",
-            "WESTERN HUB",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    assert "24 intervals" in out.stdout
+    capsys.readouterr()
+    main(["data", "gridstatus", str(tmp_path / "pjm.csv"), "--out", str(tmp_path / "prices.csv"), "--locations", "WESTERN HUB"])
+    assert "24 intervals" in capsys.readouterr().out
     back = read_timeseries(tmp_path / "prices.csv", {"WESTERN HUB": "finite"}, freq="1h")
     assert back.index[0] == pd.Timestamp("2025-05-01T04:00Z") and len(back) == 24

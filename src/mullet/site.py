@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from mullet.control.config import ControlConfig
 from mullet.errors import ScenarioError
+from mullet.finance.contracts import LeaseType, colocation_revenue_usd, gpu_cloud_revenue_usd
 
 __all__ = [
     "AIBlock",
@@ -55,6 +56,9 @@ class AIBlock(_Model):
         Field(description="colocation: USD per kW-month on contracted IT MW; gpu_cloud: USD per GPU-hour of GPUs sold."),
     ] = "colocation"
     colocation_usd_per_kw_month: Annotated[float, Field(ge=0, le=1_000, description="Colocation rate on contracted IT kW [USD/kW-month].")] = 130.0
+    lease_type: Annotated[
+        LeaseType, Field(description="colocation: triple_net (tenant pays its energy, default as in the public deals) or gross (owner pays power).")
+    ] = "triple_net"
     gpus: Annotated[int, Field(ge=0, description="GPU count (gpu_cloud).")] = 0
     gpu_usd_per_hour: Annotated[float, Field(ge=0, le=100, description="Rental price [USD/GPU-hour] (gpu_cloud).")] = 2.0
     gpu_utilisation_fraction: Annotated[float, Field(ge=0, le=1, description="Share of GPU-hours sold (gpu_cloud) [-].")] = 0.7
@@ -74,11 +78,16 @@ class AIBlock(_Model):
         return self.it_load_mw * self.pue
 
     @property
+    def owner_pays_power(self) -> bool:
+        """True when the owner pays the block's energy (gross colocation, GPU cloud); False for triple-net."""
+        return self.contract == "gpu_cloud" or self.lease_type == "gross"
+
+    @property
     def revenue_usd_per_hour(self) -> float:
-        """Contract revenue per hour at full service [USD/h]."""
+        """Contract revenue per hour at full service [USD/h] (from :mod:`mullet.finance.contracts`)."""
         if self.contract == "gpu_cloud":
-            return self.gpus * self.gpu_usd_per_hour * self.gpu_utilisation_fraction
-        return self.colocation_usd_per_kw_month * self.it_load_mw * 1000.0 * 12.0 / HOURS_PER_YEAR
+            return float(gpu_cloud_revenue_usd(self.gpus, self.gpu_usd_per_hour, self.gpu_utilisation_fraction, hours=1.0))
+        return float(colocation_revenue_usd(self.colocation_usd_per_kw_month, self.it_load_mw, 0, 0.0)) / HOURS_PER_YEAR
 
     @property
     def revenue_usd_per_mwh_served(self) -> float:

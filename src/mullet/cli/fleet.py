@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from mullet.cli._common import app, console, err_console
+from mullet.control.aio import run as run_loop
 from mullet.errors import MulletError
 
 fleet_app = typer.Typer(help="Miner fleets: an emulator for tests and demos, a bounded network scan.", no_args_is_help=True)
@@ -73,7 +74,7 @@ def emulate_cmd(
             await asyncio.sleep(duration if duration is not None else 10 * 365 * 86400)
 
     try:
-        asyncio.run(main())
+        run_loop(main())
     except KeyboardInterrupt:
         err_console.print("interrupted: emulator stopped (it keeps no state)", markup=False)
         raise typer.Exit(130) from None
@@ -91,7 +92,7 @@ def scan_cmd(
     from mullet.control.scan import parse_ports, scan
 
     port_list = parse_ports(ports)
-    found, probed, complete = asyncio.run(scan(cidr, port_list, timeout_s=timeout_s, concurrency=concurrency, time_budget_s=budget_s))
+    found, probed, complete = run_loop(scan(cidr, port_list, timeout_s=timeout_s, concurrency=concurrency, time_budget_s=budget_s))
     for f in found:
         console.print(f"{f.host}:{f.port}\t{f.firmware}\t{f.model or '-'}\t{f.description}", markup=False, highlight=False)
     err_console.print(

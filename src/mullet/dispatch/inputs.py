@@ -106,6 +106,10 @@ class SiteInputs:
     """Contracted IT load of all AI blocks [MW] (site load / PUE); None: not known (hand-built inputs)."""
     fleet_it_mw: FloatArray | None = None
     """(F) ASIC power of each fleet without cooling [MW]; None: not known."""
+    firm_ai_pass_through_mw: float = 0.0
+    """Firm AI site MW on triple-net leases: the tenant reimburses their energy (:mod:`mullet.finance.contracts`)."""
+    flex_pass_through: BoolArray | None = None
+    """(B) True for flexible blocks on triple-net leases (their served energy is reimbursed)."""
 
     @property
     def hub_price_usd_per_mwh(self) -> FloatArray:
@@ -489,6 +493,8 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
         market=market.name,
         ai_it_mw=float(sum(b.site_load_mw / b.pue for b in scenario.ai)),
         fleet_it_mw=np.array([f.site_power_mw / (1 + f.cooling_overhead_fraction) for f in fleets]),
+        firm_ai_pass_through_mw=sum(b.site_load_mw for b in firm if not b.owner_pays_power),
+        flex_pass_through=np.array([not b.owner_pays_power for b in flex], dtype=bool),
     )
 
 

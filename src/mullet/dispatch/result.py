@@ -10,6 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from mullet.dispatch.inputs import SiteInputs
+from mullet.finance.contracts import tenant_energy_reimbursement_usd
 
 __all__ = ["PNL_KEYS", "DispatchResult", "evaluate"]
 
@@ -102,6 +103,12 @@ def evaluate(
     hours = x.n * dt
     ai_rev = x.firm_ai_revenue_usd_per_h * hours + float(np.sum(x.flex_revenue_usd_per_h) * hours)
     ai_rev -= float(np.sum(capped_mwh * x.flex_revenue_lost_usd_per_mwh[None, :]))
+    # triple-net leases: the tenant pays back the energy bought for it (spot, adders, 4CP on its MW)
+    nnn_mw = x.firm_ai_pass_through_mw + (flex_mw[:, x.flex_pass_through].sum(axis=1) if x.flex_pass_through is not None and flex_mw.size else 0.0)
+    nnn_energy = float(np.sum((price + x.adder_usd_per_mwh) * nnn_mw) * dt) + float(
+        x.cp_usd_per_mwh * np.sum(np.broadcast_to(nnn_mw, price.shape)[x.cp_hour]) * dt
+    )
+    ai_rev += float(tenant_energy_reimbursement_usd(False, nnn_energy))
     anc = float(np.sum(x.as_price_usd_per_mw_h[:, None, :] * as_mw) * dt) if as_mw.size else 0.0
     ppa = float(np.sum(hub * x.ppa_mw - x.ppa_cost_usd_per_h) * dt)
     spot = float(np.sum(hub * expected_mw) * dt)

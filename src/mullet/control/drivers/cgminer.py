@@ -20,6 +20,34 @@ __all__ = ["CGMinerDriver", "rpc_request", "status_of"]
 _MAX_REPLY_BYTES = 1 << 20
 
 
+class _Collect(asyncio.Protocol):
+    """Client side of one RPC exchange: send the request, gather the reply until the miner closes (bounded)."""
+
+    def __init__(self, payload: bytes, done: asyncio.Future[bytes]):
+        self.payload = payload
+        self.done = done
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # a WriteTransport (asyncio's or uvloop's)
+        transport.write(self.payload)  # type: ignore[attr-defined]
+
+    def data_received(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size >= _MAX_REPLY_BYTES and self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            if exc is not None and not self.parts:
+                self.done.set_exception(exc)
+            else:
+                self.done.set_result(b"".join(self.parts)[:_MAX_REPLY_BYTES])
+
+
 async def rpc_request(host: str, port: int, command: str, parameter: str = "", *, timeout_s: float = 2.0) -> dict[str, Any]:
     """Send one CGMiner-style RPC command and return the decoded answer.
 
@@ -30,25 +58,20 @@ async def rpc_request(host: str, port: int, command: str, parameter: str = "", *
         one JSON object, or a reply larger than 1 MiB.
     """
     payload = {"command": command} if parameter == "" else {"command": command, "parameter": parameter}
-    writer: asyncio.StreamWriter | None = None
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[bytes] = loop.create_future()
+    transport: asyncio.BaseTransport | None = None
     try:
         async with asyncio.timeout(timeout_s):
-            reader, writer = await asyncio.open_connection(host, port)
-            writer.write(json.dumps(payload).encode())
-            await writer.drain()
-            data = await reader.read(_MAX_REPLY_BYTES)
-            while data and len(data) < _MAX_REPLY_BYTES:
-                more = await reader.read(_MAX_REPLY_BYTES - len(data))
-                if not more:
-                    break
-                data += more
+            transport, _ = await loop.create_connection(lambda: _Collect(json.dumps(payload).encode(), done), host, port)
+            data = await done
     except TimeoutError:
         raise DriverError(f"{host}:{port} {command}: no answer within {timeout_s:g} s") from None
     except OSError as exc:
         raise DriverError(f"{host}:{port} {command}: {exc.strerror or exc}") from None
     finally:
-        if writer is not None:
-            writer.close()
+        if transport is not None:
+            transport.close()
     text = data.rstrip(b"\x00 \r\n")
     if not text:
         raise DriverError(f"{host}:{port} {command}: empty reply")
