@@ -1,0 +1,947 @@
+"""Exact coupled dispatch at planning speed: ramp limit, monthly demand charge and flexible-AI energy budget.
+
+The LP of :mod:`mullet.dispatch.lp` couples intervals through three
+constraints. Each has a one-dimensional structure that this module exploits,
+on top of the per-interval value of the closed-form fast path
+(:func:`mullet.dispatch.fast._worth`: a fleet MW above its floor is worth its
+mining margin plus the best ancillary offer it can back):
+
+* **Ramp limit** (one fleet): given its load ``x`` above the floor, an
+  interval is a fractional knapsack of the other items (other fleets, the
+  flexible AI block) in the capacity left, so its value is concave and
+  piecewise linear in ``x``. The year is then a dynamic programme over ``x``
+  whose value function stays concave piecewise linear; it is kept as two heaps
+  of breakpoints (the "slope trick": the ramp shifts the two halves apart, an
+  interval adds a slope and a few kinks), ``O(T log T)`` per year, and the
+  schedule is read back by clamping each interval's argmax to the ramp window.
+* **Monthly demand charge**: the month's peak ``P_k`` is a scalar, the
+  variable profit is concave in it, so each month's peak is found by an exact
+  one-dimensional search (a check of the one-sided slopes against the charge
+  first: at real margins the unshaved peak is usually optimal). Months are
+  searched in turn until none moves. With a ramp limit the months are coupled
+  only through the ramp at their boundaries; the result is certified optimal
+  when no such boundary constraint binds (then the problem separates by month
+  and each month is optimal on its own), and reported as not certified
+  otherwise (``solver="auto"`` then runs the LP).
+* **Flexible-AI energy budget** (one block): a Lagrange multiplier ``lambda``
+  [USD/MWh] on the yearly budget makes the served MW worth
+  ``revenue lost + SLA credit + lambda - energy cost``; ``lambda`` is found by
+  bisection (the capped energy is non-increasing in it) and the two
+  solutions bracketing the budget are mixed so that it is met exactly: the mix
+  is feasible (every constraint is linear) and optimal for the Lagrangian, so
+  it is optimal (LP duality).
+
+4CP (a price adder in perfect-foresight mode, a forced curtailment in forecast
+mode) and ancillary offers enter through the per-interval worth, as in the fast
+path. Minimum on/off times (a MIP), ramp limits on more than one fleet or more
+than one flexible block are outside this structure: :func:`coupled_unsupported`
+says why, and ``solver="auto"`` keeps the LP there.
+
+Timestamps are tz-aware UTC interval starts; power in MW, energy in MWh,
+money in USD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit, prange
+
+from mullet.dispatch.fast import _worth
+from mullet.dispatch.inputs import SiteInputs
+from mullet.errors import ScenarioError
+
+__all__ = ["CoupledSolution", "coupled_objective_usd", "coupled_unsupported", "solve_coupled"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+_BIG = 1e15
+"""Slope of the walls that keep the value function inside its domain [USD/MW per interval]."""
+
+
+# --- heaps of breakpoints (min-heaps on a key; the left heap stores negated positions) ---------------------
+
+
+@njit(cache=True)
+def _push(key: FloatArray, wt: FloatArray, n: int, k: float, w: float) -> int:  # pragma: no cover - compiled
+    i = n
+    key[i] = k
+    wt[i] = w
+    while i > 0:
+        par = (i - 1) >> 1
+        if key[par] <= key[i]:
+            break
+        key[par], key[i] = key[i], key[par]
+        wt[par], wt[i] = wt[i], wt[par]
+        i = par
+    return n + 1
+
+
+@njit(cache=True)
+def _pop(key: FloatArray, wt: FloatArray, n: int) -> int:  # pragma: no cover - compiled
+    n -= 1
+    key[0] = key[n]
+    wt[0] = wt[n]
+    i = 0
+    while True:
+        a = 2 * i + 1
+        if a >= n:
+            break
+        b = a + 1
+        c = b if b < n and key[b] < key[a] else a
+        if key[c] >= key[i]:
+            break
+        key[c], key[i] = key[i], key[c]
+        wt[c], wt[i] = wt[i], wt[c]
+        i = c
+    return n
+
+
+@njit(cache=True)
+def _ramp_dp(
+    wr: FloatArray,
+    hr: FloatArray,
+    cap: FloatArray,
+    wfree: FloatArray,
+    wdth: FloatArray,
+    rstep: float,
+    x: FloatArray,
+) -> None:  # pragma: no cover - compiled
+    """Optimal load ``x`` (T,) of the ramped fleet above its floor, written in place.
+
+    ``wr`` (T,) its worth [USD/MWh], ``hr`` (T,) its room [MW] (0 where held at
+    the floor), ``cap`` (T,) the capacity above all floors [MW], ``wfree``/``wdth``
+    (T, M) worth and width of the other items, ``rstep`` the largest change per
+    interval [MW]. The value function of the DP is concave piecewise linear, kept
+    as a left heap (slope rises by the weight when moving left past a breakpoint)
+    and a right heap (slope falls moving right), each with a lazy position offset.
+    """
+    t_n = wr.shape[0]
+    m_n = wfree.shape[1]
+    size = t_n * (2 * m_n + 6) + 16
+    lk = np.empty(size)
+    lw = np.empty(size)
+    rk = np.empty(size)
+    rw = np.empty(size)
+    lo_arg = np.empty(t_n)
+    hi_arg = np.empty(t_n)
+    order = np.empty(m_n, dtype=np.int64)
+    nl = 0
+    nr = 0
+    offl = 0.0
+    offr = 0.0
+    for t in range(t_n):
+        u = min(hr[t], cap[t])
+        if u < 0.0:
+            u = 0.0
+        if t == 0:
+            nl = _push(lk, lw, nl, offl, _BIG)
+            nr = _push(rk, rw, nr, u - offr, _BIG)
+        else:
+            offl -= rstep
+            offr += rstep
+            # the domain x >= 0
+            if rk[0] + offr <= 0.0:
+                s = 0.0
+                while nr > 0 and rk[0] + offr <= 0.0:
+                    s += rw[0]
+                    nr = _pop(rk, rw, nr)
+                nl = 0
+                nl = _push(lk, lw, nl, offl, _BIG)
+                nr = _push(rk, rw, nr, -offr, s)
+            else:
+                nl = _push(lk, lw, nl, offl, _BIG)
+            # the domain x <= u
+            if offl - lk[0] >= u:
+                s = 0.0
+                while nl > 0 and offl - lk[0] >= u:
+                    s += lw[0]
+                    nl = _pop(lk, lw, nl)
+                nr = 0
+                nr = _push(rk, rw, nr, u - offr, _BIG)
+                nl = _push(lk, lw, nl, offl - u, s)
+            else:
+                nr = _push(rk, rw, nr, u - offr, _BIG)
+        # this interval's value: slope wr below every kink, a kink where each other item becomes marginal
+        m = 0
+        for i in range(m_n):
+            if wfree[t, i] > 0.0 and wdth[t, i] > 0.0:
+                j = m
+                while j > 0 and wfree[t, order[j - 1]] < wfree[t, i]:
+                    order[j] = order[j - 1]
+                    j -= 1
+                order[j] = i
+                m += 1
+        base = wr[t]
+        filled = 0.0
+        for j in range(m):
+            i = order[j]
+            filled += wdth[t, i]
+            p = cap[t] - filled
+            nxt = wfree[t, order[j + 1]] if j + 1 < m else 0.0
+            drop = wfree[t, i] - nxt
+            if drop <= 0.0:
+                continue
+            if p <= 0.0:
+                base -= drop
+            elif p < u:
+                # concave kink: push left, then move its weight to the right heap
+                nl = _push(lk, lw, nl, offl - p, drop)
+                g = drop
+                while g > 0.0 and nl > 0:
+                    q = offl - lk[0]
+                    w = lw[0]
+                    if w <= g:
+                        nl = _pop(lk, lw, nl)
+                        nr = _push(rk, rw, nr, q - offr, w)
+                        g -= w
+                    else:
+                        lw[0] = w - g
+                        nr = _push(rk, rw, nr, q - offr, g)
+                        g = 0.0
+        if base > 0.0:
+            g = base
+            while g > 0.0 and nr > 0:
+                q = rk[0] + offr
+                w = rw[0]
+                if w <= g:
+                    nr = _pop(rk, rw, nr)
+                    nl = _push(lk, lw, nl, offl - q, w)
+                    g -= w
+                else:
+                    rw[0] = w - g
+                    nl = _push(lk, lw, nl, offl - q, g)
+                    g = 0.0
+        elif base < 0.0:
+            g = -base
+            while g > 0.0 and nl > 0:
+                q = offl - lk[0]
+                w = lw[0]
+                if w <= g:
+                    nl = _pop(lk, lw, nl)
+                    nr = _push(rk, rw, nr, q - offr, w)
+                    g -= w
+                else:
+                    lw[0] = w - g
+                    nr = _push(rk, rw, nr, q - offr, g)
+                    g = 0.0
+        lo = offl - lk[0]
+        hi = rk[0] + offr
+        lo_arg[t] = max(min(lo, u), 0.0)
+        hi_arg[t] = max(min(hi, u), lo_arg[t])
+    # read the schedule back: each interval's argmax clamped to the ramp window of the next
+    x[t_n - 1] = lo_arg[t_n - 1]
+    for t in range(t_n - 2, -1, -1):
+        y = min(max(x[t + 1], lo_arg[t]), hi_arg[t])
+        y = min(max(y, x[t + 1] - rstep), x[t + 1] + rstep)
+        x[t] = y
+
+
+@njit(cache=True)
+def _fill(wfree: FloatArray, wdth: FloatArray, room: FloatArray, z: FloatArray) -> None:  # pragma: no cover - compiled
+    """Fractional knapsack of the other items in ``room`` (T,) [MW]: best worth first while positive."""
+    t_n, m_n = wfree.shape
+    order = np.empty(m_n, dtype=np.int64)
+    for t in range(t_n):
+        m = 0
+        for i in range(m_n):
+            z[t, i] = 0.0
+            if wfree[t, i] > 0.0 and wdth[t, i] > 0.0:
+                j = m
+                while j > 0 and wfree[t, order[j - 1]] < wfree[t, i]:
+                    order[j] = order[j - 1]
+                    j -= 1
+                order[j] = i
+                m += 1
+        left = room[t]
+        for j in range(m):
+            if left <= 0.0:
+                break
+            i = order[j]
+            take = min(wdth[t, i], left)
+            z[t, i] = take
+            left -= take
+
+
+@njit(cache=True)
+def _solve_fixed(
+    wr: FloatArray,
+    hr: FloatArray,
+    wfree: FloatArray,
+    wdth: FloatArray,
+    rstep: float,
+    ramped: bool,
+    cap: FloatArray,
+    x: FloatArray,
+    z: FloatArray,
+) -> float:  # pragma: no cover - compiled
+    """Schedule for fixed capacities and worths; returns ``sum(wr x + wfree z)`` [USD/h summed over intervals]."""
+    t_n = wr.shape[0]
+    if ramped:
+        _ramp_dp(wr, hr, cap, wfree, wdth, rstep, x)
+    else:
+        for t in range(t_n):
+            x[t] = 0.0
+    room = np.empty(t_n)
+    for t in range(t_n):
+        room[t] = max(cap[t] - x[t], 0.0)
+    _fill(wfree, wdth, room, z)
+    total = 0.0
+    for t in range(t_n):
+        total += wr[t] * x[t]
+        for i in range(wfree.shape[1]):
+            total += wfree[t, i] * z[t, i]
+    return total
+
+
+@njit(cache=True)
+def _primal(
+    wr: FloatArray, value_free: FloatArray, x: FloatArray, z: FloatArray, month: IntArray, n_k: int, charge_per_interval: float
+) -> float:  # pragma: no cover - compiled
+    """Objective of a schedule without the multiplier: worths minus the charge on each month's actual peak."""
+    total = 0.0
+    peak = np.zeros(n_k)
+    for t in range(wr.shape[0]):
+        load = x[t]
+        total += wr[t] * x[t]
+        for i in range(value_free.shape[1]):
+            total += value_free[t, i] * z[t, i]
+            load += z[t, i]
+        if load > peak[month[t]]:
+            peak[month[t]] = load
+    if charge_per_interval > 0.0:
+        for k in range(n_k):
+            total -= charge_per_interval * peak[k]
+    return total
+
+
+@njit(cache=True)
+def _caps(q: FloatArray, month: IntArray, cap_const: float, use_peak: bool, out: FloatArray) -> None:  # pragma: no cover - compiled
+    for t in range(out.shape[0]):
+        out[t] = q[month[t]] if use_peak else cap_const
+
+
+@njit(cache=True)
+def _seg_value(
+    wr: FloatArray,
+    hr: FloatArray,
+    wfree: FloatArray,
+    wdth: FloatArray,
+    rstep: float,
+    ramped: bool,
+    month: IntArray,
+    q: FloatArray,
+    a: int,
+    b: int,
+) -> float:  # pragma: no cover - compiled
+    """Best Lagrangian value of intervals ``a..b-1`` alone (both ends free) under the monthly caps ``q``."""
+    n = b - a
+    cap = np.empty(n)
+    for t in range(a, b):
+        cap[t - a] = q[month[t]]
+    xs = np.empty(n)
+    zs = np.empty((n, wfree.shape[1]))
+    return _solve_fixed(wr[a:b], hr[a:b], wfree[a:b], wdth[a:b], rstep, ramped, cap, xs, zs)
+
+
+@njit(cache=True)
+def _ascent_direction(
+    wr: FloatArray,
+    hr: FloatArray,
+    wfree: FloatArray,
+    wdth: FloatArray,
+    rstep: float,
+    ramped: bool,
+    month: IntArray,
+    qmax: FloatArray,
+    charge: float,
+    x: FloatArray,
+    q: FloatArray,
+    pick: npt.NDArray[np.bool_],
+) -> tuple[int, float, bool]:  # pragma: no cover - compiled
+    """The best move of a set of monthly peaks together, or none: the optimality test of the peak search.
+
+    Cutting the year at ramp constraints that are slack in the optimal schedule
+    ``x`` (their multipliers are 0 in every optimal dual) gives a relaxation
+    that equals the true value at ``q`` and bounds it elsewhere; each piece
+    depends on at most two adjacent months. The value is L-natural concave in
+    the peaks, so ``q`` is optimal iff no direction ``+-chi_S`` improves; the
+    best set ``S`` over the chain of months is a Viterbi pass over one-sided
+    slopes of the pieces. Returns (sign, gain rate, ok) and marks ``S`` in
+    ``pick``; ``ok`` is False when a piece spans more than two months.
+    """
+    t_n = wr.shape[0]
+    n_k = qmax.shape[0]
+    cuts = np.empty(t_n + 2, dtype=np.int64)
+    nc = 0
+    cuts[nc] = 0
+    nc += 1
+    found = np.zeros(n_k, dtype=np.bool_)
+    for t in range(1, t_n):
+        slack = (not ramped) or abs(x[t] - x[t - 1]) < rstep * (1.0 - 1e-9) - 1e-9
+        if not slack:
+            continue
+        if month[t] != month[t - 1]:
+            cuts[nc] = t
+            nc += 1
+        elif not found[month[t]]:
+            found[month[t]] = True
+            cuts[nc] = t
+            nc += 1
+    cuts[nc] = t_n
+    nc += 1
+    hs = 1e-7 * max(1.0, qmax.max())
+    h = np.full(n_k, hs)
+    best_gain = 0.0
+    best_sign = 0
+    qq = q.copy()
+    for sign in (-1, 1):
+        allowed = np.zeros(n_k, dtype=np.bool_)
+        any_allowed = False
+        for k in range(n_k):
+            allowed[k] = (q[k] - h[k] >= 0.0) if sign < 0 else (q[k] + h[k] <= qmax[k])
+            any_allowed = any_allowed or allowed[k]
+        if not any_allowed:
+            continue
+        unary = np.zeros(n_k)
+        pair = np.zeros((n_k, 3))  # boundary k|k+1: gains of (1,0), (0,1), (1,1)
+        for k in range(n_k):
+            unary[k] = -sign * charge
+        for c in range(nc - 1):
+            a = cuts[c]
+            b = cuts[c + 1]
+            if b <= a:
+                continue
+            m0 = month[a]
+            m1 = month[b - 1]
+            if m1 - m0 > 1:
+                return 0, 0.0, False
+            base = _seg_value(wr, hr, wfree, wdth, rstep, ramped, month, q, a, b)
+            if m0 == m1:
+                if allowed[m0]:
+                    qq[m0] = q[m0] + sign * h[m0]
+                    unary[m0] += (_seg_value(wr, hr, wfree, wdth, rstep, ramped, month, qq, a, b) - base) / h[m0]
+                    qq[m0] = q[m0]
+            else:
+                for j in range(3):
+                    use0 = j != 1
+                    use1 = j != 0
+                    if (use0 and not allowed[m0]) or (use1 and not allowed[m1]):
+                        pair[m0, j] = -np.inf
+                        continue
+                    if use0:
+                        qq[m0] = q[m0] + sign * h[m0]
+                    if use1:
+                        qq[m1] = q[m1] + sign * h[m1]
+                    pair[m0, j] = (_seg_value(wr, hr, wfree, wdth, rstep, ramped, month, qq, a, b) - base) / h[m0]
+                    qq[m0] = q[m0]
+                    qq[m1] = q[m1]
+        # Viterbi over s_k in {0, 1}: unary terms per month, pair terms of the pieces across a boundary
+        v0 = 0.0
+        v1 = unary[0] if allowed[0] else -np.inf
+        back = np.zeros((n_k, 2), dtype=np.int64)
+        for k in range(1, n_k):
+            p10 = pair[k - 1, 0]
+            p01 = pair[k - 1, 1]
+            p11 = pair[k - 1, 2]
+            a0 = v0
+            a1 = v1 + p10
+            n0 = a0 if a0 >= a1 else a1
+            back[k, 0] = 0 if a0 >= a1 else 1
+            if allowed[k]:
+                b0 = v0 + p01 + unary[k]
+                b1 = v1 + p11 + unary[k]
+                n1 = b0 if b0 >= b1 else b1
+                back[k, 1] = 0 if b0 >= b1 else 1
+            else:
+                n1 = -np.inf
+            v0 = n0
+            v1 = n1
+        s_last = 0 if v0 >= v1 else 1
+        gain = v0 if v0 >= v1 else v1
+        if gain > best_gain:
+            best_gain = gain
+            best_sign = sign
+            for k in range(n_k):
+                pick[k] = False
+            s = s_last
+            for k in range(n_k - 1, -1, -1):
+                pick[k] = s == 1
+                s = back[k, s] if k > 0 else 0
+    return best_sign, best_gain, True
+
+
+@njit(cache=True)
+def _inner(
+    wr: FloatArray,
+    hr: FloatArray,
+    wfree: FloatArray,
+    wdth: FloatArray,
+    value_free: FloatArray,
+    rstep: float,
+    ramped: bool,
+    month: IntArray,
+    qmax: FloatArray,
+    cap_const: float,
+    charge_per_interval: float,
+    x: FloatArray,
+    z: FloatArray,
+    q: FloatArray,
+) -> tuple[float, bool]:  # pragma: no cover - compiled
+    """Best schedule for fixed worths over the monthly peaks ``q`` above the base load (written in place).
+
+    The peaks are searched on the Lagrangian worths ``wfree`` by steepest ascent over sets of months
+    (:func:`_ascent_direction`) with a golden-section line search; returns the objective with the worths
+    ``value_free`` (no multiplier) minus the charge on the actual peaks (per-interval units), and whether
+    the result is certified optimal (see the module docstring).
+    """
+    t_n = wr.shape[0]
+    n_k = qmax.shape[0]
+    use_peak = charge_per_interval > 0.0
+    cap = np.empty(t_n)
+    if not use_peak:
+        _caps(q, month, cap_const, False, cap)
+        _solve_fixed(wr, hr, wfree, wdth, rstep, ramped, cap, x, z)
+        return _primal(wr, value_free, x, z, month, n_k, charge_per_interval), True
+    for k in range(n_k):
+        q[k] = qmax[k]
+    xs = np.empty(t_n)
+    zs = np.empty_like(z)
+    pick = np.zeros(n_k, dtype=np.bool_)
+    qq = np.empty(n_k)
+
+    def evaluate(qv: FloatArray) -> float:
+        _caps(qv, month, cap_const, True, cap)
+        v = _solve_fixed(wr, hr, wfree, wdth, rstep, ramped, cap, xs, zs)
+        for kk in range(n_k):
+            v -= charge_per_interval * qv[kk]
+        return v
+
+    best = evaluate(q)
+    x[:] = xs
+    z[:, :] = zs
+    certified = False
+    for _it in range(100):
+        sign, gain, ok = _ascent_direction(wr, hr, wfree, wdth, rstep, ramped, month, qmax, charge_per_interval, x, q, pick)
+        if not ok:
+            break
+        if sign == 0 or gain <= 1e-6 * (1.0 + charge_per_interval):
+            certified = True
+            break
+        # golden-section search along sign * chi_S
+        tmax = np.inf
+        for k in range(n_k):
+            if pick[k]:
+                tmax = min(tmax, qmax[k] - q[k] if sign > 0 else q[k])
+        lo = 0.0
+        hi = tmax
+        gr = 0.6180339887498949
+        a = hi - gr * (hi - lo)
+        b = lo + gr * (hi - lo)
+        for k in range(n_k):
+            qq[k] = q[k] + (sign * a if pick[k] else 0.0)
+        fa = evaluate(qq)
+        for k in range(n_k):
+            qq[k] = q[k] + (sign * b if pick[k] else 0.0)
+        fb = evaluate(qq)
+        for _ls in range(100):
+            if hi - lo <= 1e-10 * max(1.0, tmax):
+                break
+            if fa >= fb:
+                hi = b
+                b = a
+                fb = fa
+                a = hi - gr * (hi - lo)
+                for k in range(n_k):
+                    qq[k] = q[k] + (sign * a if pick[k] else 0.0)
+                fa = evaluate(qq)
+            else:
+                lo = a
+                a = b
+                fa = fb
+                b = lo + gr * (hi - lo)
+                for k in range(n_k):
+                    qq[k] = q[k] + (sign * b if pick[k] else 0.0)
+                fb = evaluate(qq)
+        step = 0.5 * (lo + hi)
+        for k in range(n_k):
+            qq[k] = q[k] + (sign * step if pick[k] else 0.0)
+        fc = evaluate(qq)
+        if fc <= best + 1e-12 * (1.0 + abs(best)):
+            break
+        for k in range(n_k):
+            # snap to the bounds so that the test above can move away from them again
+            q[k] = 0.0 if qq[k] <= 1e-9 * max(1.0, qmax[k]) else (qmax[k] if qq[k] >= qmax[k] * (1.0 - 1e-12) else qq[k])
+        best = evaluate(q)
+        x[:] = xs
+        z[:, :] = zs
+    return _primal(wr, value_free, x, z, month, n_k, charge_per_interval), certified
+
+
+@njit(cache=True)
+def _solve_path(
+    wr: FloatArray,
+    hr: FloatArray,
+    wfree: FloatArray,
+    wdth: FloatArray,
+    value_free: FloatArray,
+    flex_col: int,
+    flex_base: FloatArray,
+    flex_width: float,
+    budget_mwh: float,
+    dt: float,
+    rstep: float,
+    ramped: bool,
+    month: IntArray,
+    qmax: FloatArray,
+    cap_const: float,
+    charge_per_interval: float,
+    x: FloatArray,
+    z: FloatArray,
+    q: FloatArray,
+) -> tuple[float, bool, float]:  # pragma: no cover - compiled
+    """One path: the flexible-AI multiplier by bisection around :func:`_inner`.
+
+    ``flex_base`` (T,) is the served flexible MW's worth before the multiplier
+    (revenue lost + SLA credit - energy cost). Returns the objective (per-interval
+    units), the certificate and the multiplier [USD/MWh].
+    """
+    t_n = wr.shape[0]
+    best, cert = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, x, z, q)
+    if flex_col < 0 or flex_width <= 0.0:
+        return best, cert, 0.0
+    capped = 0.0
+    for t in range(t_n):
+        capped += (flex_width - z[t, flex_col]) * dt
+    tol_b = 1e-9 * max(1.0, budget_mwh)
+    if capped <= budget_mwh + tol_b:
+        return best, cert, 0.0
+    # bracket: at lam_hi the served block is worth more than anything else and than the peak charge
+    top = 0.0
+    for t in range(t_n):
+        top = max(top, wr[t], -flex_base[t])
+        for i in range(wfree.shape[1]):
+            if i != flex_col:
+                top = max(top, wfree[t, i])
+    lam_lo = 0.0
+    lam_hi = 2.0 * top + charge_per_interval + 1.0
+    x_lo = x.copy()
+    z_lo = z.copy()
+    q_lo = q.copy()
+    c_lo = capped
+    cert_lo = cert
+    x_hi = np.empty_like(x)
+    z_hi = np.empty_like(z)
+    q_hi = np.empty_like(q)
+    xm = np.empty_like(x)
+    zm = np.empty_like(z)
+    qm = np.empty_like(q)
+    # first guess: the multiplier if the block competed with nothing (cap the dearest intervals up to the budget)
+    dear = np.sort(-flex_base)[::-1]
+    n_full = int(budget_mwh / (flex_width * dt))
+    lam0 = max(dear[n_full], 0.0) if n_full < t_n else 0.0
+    guess_lo = max(lam0 * (1.0 - 1e-12) - 1e-9, 0.0)
+    guess_hi = lam0 * (1.0 + 1e-12) + 1e-9
+    for lam in (guess_lo, guess_hi):
+        if lam <= lam_lo or lam >= lam_hi:
+            continue
+        for t in range(t_n):
+            wfree[t, flex_col] = flex_base[t] + lam
+        _vm, cm_ok = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, xm, zm, qm)
+        cm = 0.0
+        for t in range(t_n):
+            cm += (flex_width - zm[t, flex_col]) * dt
+        if cm > budget_mwh + tol_b:
+            lam_lo, c_lo, cert_lo = lam, cm, cm_ok
+            x_lo[:] = xm
+            z_lo[:, :] = zm
+            q_lo[:] = qm
+        else:
+            lam_hi = lam
+            break
+    for t in range(t_n):
+        wfree[t, flex_col] = flex_base[t] + lam_hi
+    _v_hi, cert_hi = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, x_hi, z_hi, q_hi)
+    c_hi = 0.0
+    for t in range(t_n):
+        c_hi += (flex_width - z_hi[t, flex_col]) * dt
+    for _it in range(200):
+        if lam_hi - lam_lo <= 1e-11 * max(1.0, lam_hi) + 3e-9 or abs(c_hi - budget_mwh) <= tol_b:
+            break
+        lam = 0.5 * (lam_lo + lam_hi)
+        for t in range(t_n):
+            wfree[t, flex_col] = flex_base[t] + lam
+        _vm, cm_ok = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, xm, zm, qm)
+        cm = 0.0
+        for t in range(t_n):
+            cm += (flex_width - zm[t, flex_col]) * dt
+        if cm > budget_mwh + tol_b:
+            lam_lo, c_lo, cert_lo = lam, cm, cm_ok
+            x_lo[:] = xm
+            z_lo[:, :] = zm
+            q_lo[:] = qm
+        else:
+            lam_hi, c_hi, cert_hi = lam, cm, cm_ok
+            x_hi[:] = xm
+            z_hi[:, :] = zm
+            q_hi[:] = qm
+    for t in range(t_n):
+        wfree[t, flex_col] = flex_base[t]
+    # mix the two bracketing solutions so that the budget is met exactly
+    theta = 0.0 if c_lo <= c_hi else (budget_mwh - c_hi) / (c_lo - c_hi)
+    theta = min(max(theta, 0.0), 1.0)
+    x[:] = theta * x_lo + (1.0 - theta) * x_hi
+    z[:, :] = theta * z_lo + (1.0 - theta) * z_hi
+    q[:] = theta * q_lo + (1.0 - theta) * q_hi
+    v_mix = _primal(wr, value_free, x, z, month, qmax.shape[0], charge_per_interval)
+    return v_mix, cert_lo and cert_hi, 0.5 * (lam_lo + lam_hi)
+
+
+@njit(cache=True, parallel=True)
+def _solve_paths(
+    wr: FloatArray,
+    hr: FloatArray,
+    wfree: FloatArray,
+    wdth: FloatArray,
+    value_free: FloatArray,
+    flex_col: int,
+    flex_base: FloatArray,
+    flex_width: float,
+    budget_mwh: float,
+    dt: float,
+    rstep: float,
+    ramped: bool,
+    month: IntArray,
+    qmax: FloatArray,
+    cap_const: float,
+    charge_per_interval: float,
+    value: FloatArray,
+    certified: npt.NDArray[np.bool_],
+) -> None:  # pragma: no cover - compiled
+    """Many paths at once (parallel over paths): objective per path, certificate per path."""
+    for p in prange(wr.shape[0]):
+        x = np.empty(wr.shape[1])
+        z = np.empty(wfree.shape[1:])
+        q = np.empty(qmax.shape[1])
+        wf = wfree[p].copy()
+        v, c, _lam = _solve_path(
+            wr[p],
+            hr[p],
+            wf,
+            wdth[p],
+            value_free[p],
+            flex_col,
+            flex_base[p],
+            flex_width,
+            budget_mwh,
+            dt,
+            rstep,
+            ramped,
+            month,
+            qmax[p],
+            cap_const,
+            charge_per_interval,
+            x,
+            z,
+            q,
+        )
+        value[p] = v
+        certified[p] = c
+
+
+# --- SiteInputs <-> arrays ---------------------------------------------------------------------------------
+
+
+def coupled_unsupported(x: SiteInputs) -> str | None:
+    """Why the coupled solver is not exact for ``x`` (None when it is)."""
+    width = x.fleet_max_mw - x.fleet_min_mw
+    binding = np.isfinite(x.fleet_ramp_mw_per_h) & (x.fleet_ramp_mw_per_h * x.dt_h < width)
+    if (x.fleet_min_on_h > 0).any() or (x.fleet_min_off_h > 0).any():
+        return "minimum on/off times make the dispatch a MIP"
+    if int(binding.sum()) > 1:
+        return f"{int(binding.sum())} fleets have separate ramp limits (the coupled solver handles one)"
+    if len(x.flex_names) > 1:
+        return f"{len(x.flex_names)} flexible AI blocks with separate budgets (the coupled solver handles one)"
+    return None
+
+
+@dataclass
+class _Arrays:
+    """The coupled problem of one site as arrays; the first axis of every per-interval array may be paths."""
+
+    wr: FloatArray
+    hr: FloatArray
+    wfree: FloatArray
+    wdth: FloatArray
+    value_free: FloatArray
+    flex_col: int
+    flex_base: FloatArray
+    flex_width: float
+    budget_mwh: float
+    rstep: float
+    ramped_fleet: int
+    """Index of the ramp-limited fleet, -1 if none binds."""
+    free_fleets: list[int]
+    month: IntArray
+    qmax: FloatArray
+    cap_const: float
+    charge_per_interval: float
+    base_mw: float
+    """Firm AI + every floor (fleets' must-run, the flexible block's least load) [MW]."""
+    notes: list[str] = field(default_factory=list)
+
+
+def _arrays(x: SiteInputs) -> _Arrays:
+    reason = coupled_unsupported(x)
+    if reason is not None:
+        raise ScenarioError(f"solver: got 'coupled', but {reason}; allowed: 'lp' or 'auto'")
+    dt = x.dt_h
+    t_n = x.n
+    fmin, fmax = x.fleet_min_mw, x.fleet_max_mw
+    width = fmax - fmin
+    margin = x.mining_value_usd_per_mwh - x.energy_cost_usd_per_mwh[:, None]
+    worth, _best, _best_p = _worth(margin, x.as_price_usd_per_mw_h, x.as_max_offer_fraction, x.as_deployment_fraction)
+    room = np.where(x.forced_curtail[:, None], 0.0, np.broadcast_to(width, margin.shape))
+    binding = np.isfinite(x.fleet_ramp_mw_per_h) & (x.fleet_ramp_mw_per_h * dt < width)
+    ramped = int(np.flatnonzero(binding)[0]) if binding.any() else -1
+    free = [j for j in range(len(fmax)) if j != ramped]
+    cols_w = [worth[:, j] for j in free]
+    cols_d = [room[:, j] for j in free]
+    flex_col = -1
+    flex_base = np.zeros(t_n)
+    flex_width = 0.0
+    budget = np.inf
+    amin = 0.0
+    if x.flex_names:
+        flex_col = len(cols_w)
+        flex_base = x.flex_revenue_lost_usd_per_mwh[0] + x.flex_sla_usd_per_mwh[0] - x.energy_cost_usd_per_mwh
+        flex_width = float(x.flex_max_mw[0] - x.flex_min_mw[0])
+        budget = float(x.flex_budget_mwh[0])
+        amin = float(x.flex_min_mw[0])
+        cols_w.append(flex_base)
+        cols_d.append(np.full(t_n, flex_width))
+    wfree = np.stack(cols_w, axis=1) if cols_w else np.zeros((t_n, 0))
+    wdth = np.stack(cols_d, axis=1) if cols_d else np.zeros((t_n, 0))
+    if ramped >= 0:
+        wr, hr = worth[:, ramped].copy(), room[:, ramped].copy()
+        rstep = float(x.fleet_ramp_mw_per_h[ramped] * dt)
+    else:
+        wr, hr, rstep = np.zeros(t_n), np.zeros(t_n), 1.0
+    base = x.firm_ai_mw + float(fmin.sum()) + amin
+    cap_const = x.import_limit_mw - base
+    if cap_const < -1e-9:
+        raise ScenarioError(f"interconnect.import_limit_mw: got {x.import_limit_mw}, below the firm AI load and every floor ({base:.3f} MW)")
+    cap_const = max(cap_const, 0.0)
+    months, month = np.unique(x.month, return_inverse=True)
+    total = hr + wdth.sum(axis=1)
+    qmax = np.array([min(cap_const, float(total[month == k].max())) for k in range(len(months))])
+    charge = x.demand_charge_usd_per_mw_month / dt
+    return _Arrays(
+        wr=wr,
+        hr=hr,
+        wfree=np.ascontiguousarray(wfree),
+        wdth=np.ascontiguousarray(wdth),
+        value_free=np.ascontiguousarray(wfree),
+        flex_col=flex_col,
+        flex_base=flex_base,
+        flex_width=flex_width,
+        budget_mwh=budget,
+        rstep=rstep,
+        ramped_fleet=ramped,
+        free_fleets=free,
+        month=month.astype(np.int64),
+        qmax=qmax,
+        cap_const=cap_const,
+        charge_per_interval=charge,
+        base_mw=base,
+    )
+
+
+@dataclass(frozen=True)
+class CoupledSolution:
+    """Decision arrays of the coupled solver (same shapes as :class:`~mullet.dispatch.lp.LpSolution`)."""
+
+    mining_mw: FloatArray
+    """(T, F) fleet load [MW]."""
+    as_mw: FloatArray
+    """(T, F, P) offered capacity [MW]."""
+    flex_mw: FloatArray
+    """(T, B) served flexible AI load [MW]."""
+    objective_usd: float
+    """Variable profit, as the LP's objective: :func:`coupled_objective_usd` of the arrays."""
+    certified: bool
+    """True when the solution is proved optimal (see the module docstring)."""
+    multiplier_usd_per_mwh: float
+    """Lagrange multiplier of the flexible-AI energy budget (0 when it does not bind)."""
+
+
+def coupled_objective_usd(x: SiteInputs, mining_mw: FloatArray, as_mw: FloatArray, flex_mw: FloatArray) -> float:
+    """The LP's objective (variable profit) of a schedule: margins, offers, served flexible AI, minus the peak charge."""
+    dt = x.dt_h
+    cost = x.energy_cost_usd_per_mwh
+    margin = x.mining_value_usd_per_mwh - cost[:, None]
+    total = float(np.sum(margin * mining_mw) * dt)
+    if as_mw.size and x.as_max_offer_fraction > 0:
+        top = x.as_price_usd_per_mw_h.max(axis=1)
+        total += float(np.sum((top[:, None] - x.as_deployment_fraction * margin) * as_mw.sum(axis=2)) * dt)
+    if flex_mw.size:
+        worth = x.flex_revenue_lost_usd_per_mwh[None, :] + x.flex_sla_usd_per_mwh[None, :] - cost[:, None]
+        total += float(np.sum(worth * flex_mw) * dt)
+    if x.demand_charge_usd_per_mw_month > 0:
+        imp = mining_mw.sum(axis=1) + flex_mw.sum(axis=1) + x.firm_ai_mw
+        _, month = np.unique(x.month, return_inverse=True)
+        peaks = np.full(month.max() + 1, -np.inf)
+        np.maximum.at(peaks, month, imp)
+        total -= float(peaks.sum() * x.demand_charge_usd_per_mw_month)
+    return total
+
+
+def solve_coupled(x: SiteInputs) -> CoupledSolution:
+    """Exact coupled dispatch of one site (see the module docstring); raises :class:`ScenarioError` where not exact."""
+    a = _arrays(x)
+    t_n, f_n = x.n, len(x.fleet_names)
+    xr = np.empty(t_n)
+    z = np.empty(a.wfree.shape)
+    q = np.empty(a.qmax.shape[0])
+    wfree = a.wfree.copy()
+    _value, certified, lam = _solve_path(
+        a.wr,
+        a.hr,
+        wfree,
+        a.wdth,
+        a.value_free,
+        a.flex_col,
+        a.flex_base,
+        a.flex_width,
+        a.budget_mwh,
+        x.dt_h,
+        a.rstep,
+        a.ramped_fleet >= 0,
+        a.month,
+        a.qmax,
+        a.cap_const,
+        a.charge_per_interval,
+        xr,
+        z,
+        q,
+    )
+    extra = np.zeros((t_n, f_n))
+    if a.ramped_fleet >= 0:
+        extra[:, a.ramped_fleet] = xr
+    for col, j in enumerate(a.free_fleets):
+        extra[:, j] = z[:, col]
+    mining = extra + x.fleet_min_mw[None, :]
+    as_mw = np.zeros((t_n, f_n, len(x.as_products)))
+    if x.as_products and x.as_max_offer_fraction > 0:
+        margin = x.mining_value_usd_per_mwh - x.energy_cost_usd_per_mwh[:, None]
+        _w, best, best_p = _worth(margin, x.as_price_usd_per_mw_h, x.as_max_offer_fraction, x.as_deployment_fraction)
+        if best is not None and best_p is not None:
+            offer = x.as_max_offer_fraction * extra * (best > 0)
+            np.put_along_axis(as_mw, np.broadcast_to(best_p[..., None, None], (t_n, f_n, 1)), offer[..., None], axis=-1)
+    flex = np.zeros((t_n, len(x.flex_names)))
+    if a.flex_col >= 0:
+        flex[:, 0] = x.flex_min_mw[0] + z[:, a.flex_col]
+    objective = coupled_objective_usd(x, mining, as_mw, flex)
+    return CoupledSolution(mining, as_mw, flex, objective, bool(certified), float(lam))
