@@ -29,7 +29,7 @@ def dispatch_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file (see scenarios/).")],
     start: Annotated[str | None, typer.Option("--start", help="First UTC day (default: the scenario's).")] = None,
     end: Annotated[str | None, typer.Option("--end", help="Last UTC day, inclusive (default: the scenario's).")] = None,
-    solver: Annotated[str, typer.Option("--solver", help="auto (fast path when exact, else LP), lp or fast.")] = "auto",
+    solver: Annotated[str, typer.Option("--solver", help="auto (fast path when separable, coupled solver where exact, else LP), lp, fast or coupled.")] = "auto",
     fmt: FormatOpt = OutputFormat.table,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for schedule.parquet and summary.json.")] = None,
     plot: PlotOpt = None,

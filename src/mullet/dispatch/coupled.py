@@ -53,7 +53,7 @@ from mullet.dispatch.fast import _worth
 from mullet.dispatch.inputs import SiteInputs
 from mullet.errors import ScenarioError
 
-__all__ = ["CoupledSolution", "coupled_objective_usd", "coupled_unsupported", "solve_coupled"]
+__all__ = ["CoupledSolution", "coupled_objective_usd", "coupled_unsupported", "coupled_values", "solve_coupled"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -793,50 +793,67 @@ class _Arrays:
     notes: list[str] = field(default_factory=list)
 
 
-def _arrays(x: SiteInputs) -> _Arrays:
+def _arrays(
+    x: SiteInputs,
+    value_usd_per_mwh: FloatArray | None = None,
+    cost_usd_per_mwh: FloatArray | None = None,
+    as_price_usd_per_mw_h: FloatArray | None = None,
+) -> _Arrays:
+    """The coupled problem of ``x`` with a leading path axis: ``x``'s own series (one path) or the given ones.
+
+    ``value_usd_per_mwh`` (N, T, F), ``cost_usd_per_mwh`` (N, T) and ``as_price_usd_per_mw_h``
+    (N, T, P) replace the mining value, energy cost and ancillary prices of ``x`` for ``N`` paths.
+    """
     reason = coupled_unsupported(x)
     if reason is not None:
         raise ScenarioError(f"solver: got 'coupled', but {reason}; allowed: 'lp' or 'auto'")
     dt = x.dt_h
     t_n = x.n
+    value = x.mining_value_usd_per_mwh[None] if value_usd_per_mwh is None else np.asarray(value_usd_per_mwh, dtype=float)
+    cost = x.energy_cost_usd_per_mwh[None] if cost_usd_per_mwh is None else np.asarray(cost_usd_per_mwh, dtype=float)
+    as_price = x.as_price_usd_per_mw_h[None] if as_price_usd_per_mw_h is None else np.asarray(as_price_usd_per_mw_h, dtype=float)
+    n_p = value.shape[0]
+    if value.shape[1:] != (t_n, len(x.fleet_names)) or cost.shape != (n_p, t_n):
+        allowed = f"(N, {t_n}, {len(x.fleet_names)}), (N, {t_n})"
+        raise ScenarioError(f"value_usd_per_mwh/cost_usd_per_mwh: got shapes {value.shape}, {cost.shape}; allowed: {allowed}")
     fmin, fmax = x.fleet_min_mw, x.fleet_max_mw
     width = fmax - fmin
-    margin = x.mining_value_usd_per_mwh - x.energy_cost_usd_per_mwh[:, None]
-    worth, _best, _best_p = _worth(margin, x.as_price_usd_per_mw_h, x.as_max_offer_fraction, x.as_deployment_fraction)
-    room = np.where(x.forced_curtail[:, None], 0.0, np.broadcast_to(width, margin.shape))
+    margin = value - cost[..., None]
+    worth, _best, _best_p = _worth(margin, as_price, x.as_max_offer_fraction, x.as_deployment_fraction)
+    room = np.where(x.forced_curtail[None, :, None], 0.0, np.broadcast_to(width, margin.shape))
     binding = np.isfinite(x.fleet_ramp_mw_per_h) & (x.fleet_ramp_mw_per_h * dt < width)
     ramped = int(np.flatnonzero(binding)[0]) if binding.any() else -1
     free = [j for j in range(len(fmax)) if j != ramped]
-    cols_w = [worth[:, j] for j in free]
-    cols_d = [room[:, j] for j in free]
+    cols_w = [worth[..., j] for j in free]
+    cols_d = [room[..., j] for j in free]
     flex_col = -1
-    flex_base = np.zeros(t_n)
+    flex_base = np.zeros((n_p, t_n))
     flex_width = 0.0
     budget = np.inf
     amin = 0.0
     if x.flex_names:
         flex_col = len(cols_w)
-        flex_base = x.flex_revenue_lost_usd_per_mwh[0] + x.flex_sla_usd_per_mwh[0] - x.energy_cost_usd_per_mwh
+        flex_base = x.flex_revenue_lost_usd_per_mwh[0] + x.flex_sla_usd_per_mwh[0] - cost
         flex_width = float(x.flex_max_mw[0] - x.flex_min_mw[0])
         budget = float(x.flex_budget_mwh[0])
         amin = float(x.flex_min_mw[0])
         cols_w.append(flex_base)
-        cols_d.append(np.full(t_n, flex_width))
-    wfree = np.stack(cols_w, axis=1) if cols_w else np.zeros((t_n, 0))
-    wdth = np.stack(cols_d, axis=1) if cols_d else np.zeros((t_n, 0))
+        cols_d.append(np.full((n_p, t_n), flex_width))
+    wfree = np.stack(cols_w, axis=-1) if cols_w else np.zeros((n_p, t_n, 0))
+    wdth = np.stack(cols_d, axis=-1) if cols_d else np.zeros((n_p, t_n, 0))
     if ramped >= 0:
-        wr, hr = worth[:, ramped].copy(), room[:, ramped].copy()
+        wr, hr = np.ascontiguousarray(worth[..., ramped]), np.ascontiguousarray(room[..., ramped])
         rstep = float(x.fleet_ramp_mw_per_h[ramped] * dt)
     else:
-        wr, hr, rstep = np.zeros(t_n), np.zeros(t_n), 1.0
+        wr, hr, rstep = np.zeros((n_p, t_n)), np.zeros((n_p, t_n)), 1.0
     base = x.firm_ai_mw + float(fmin.sum()) + amin
     cap_const = x.import_limit_mw - base
     if cap_const < -1e-9:
         raise ScenarioError(f"interconnect.import_limit_mw: got {x.import_limit_mw}, below the firm AI load and every floor ({base:.3f} MW)")
     cap_const = max(cap_const, 0.0)
     months, month = np.unique(x.month, return_inverse=True)
-    total = hr + wdth.sum(axis=1)
-    qmax = np.array([min(cap_const, float(total[month == k].max())) for k in range(len(months))])
+    total = hr + wdth.sum(axis=-1)  # (N, T)
+    qmax = np.stack([np.minimum(cap_const, total[:, month == k].max(axis=1)) for k in range(len(months))], axis=1)
     charge = x.demand_charge_usd_per_mw_month / dt
     return _Arrays(
         wr=wr,
@@ -845,18 +862,79 @@ def _arrays(x: SiteInputs) -> _Arrays:
         wdth=np.ascontiguousarray(wdth),
         value_free=np.ascontiguousarray(wfree),
         flex_col=flex_col,
-        flex_base=flex_base,
+        flex_base=np.ascontiguousarray(flex_base),
         flex_width=flex_width,
         budget_mwh=budget,
         rstep=rstep,
         ramped_fleet=ramped,
         free_fleets=free,
         month=month.astype(np.int64),
-        qmax=qmax,
+        qmax=np.ascontiguousarray(qmax),
         cap_const=cap_const,
         charge_per_interval=charge,
         base_mw=base,
     )
+
+
+def coupled_values(
+    x: SiteInputs,
+    value_usd_per_mwh: FloatArray,
+    cost_usd_per_mwh: FloatArray,
+    as_price_usd_per_mw_h: FloatArray | None = None,
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """Optimal objective of the coupled site over many paths, in parallel over paths (the planner's kernel).
+
+    Parameters
+    ----------
+    x
+        The site (fleets, flexible block, ramp, demand charge, interconnect, 4CP hours, calendar).
+    value_usd_per_mwh
+        Mining value per MWh of each fleet's site power, shape (N, T, F).
+    cost_usd_per_mwh
+        Marginal cost of consuming (spot + adders + 4CP in perfect mode), shape (N, T).
+    as_price_usd_per_mw_h
+        Ancillary capacity prices, shape (N, T, P); default: ``x``'s own for every path.
+
+    Returns
+    -------
+    objective_usd, certified
+        (N,) the LP's objective (variable profit incl. floors, served flexible AI and the
+        demand charge, as :func:`coupled_objective_usd`) and whether each path's optimum is certified.
+    """
+    n_p = np.shape(value_usd_per_mwh)[0]
+    if as_price_usd_per_mw_h is None:
+        as_price_usd_per_mw_h = np.broadcast_to(x.as_price_usd_per_mw_h, (n_p, *x.as_price_usd_per_mw_h.shape))
+    a = _arrays(x, value_usd_per_mwh, cost_usd_per_mwh, as_price_usd_per_mw_h)
+    out = np.empty(n_p)
+    cert = np.empty(n_p, dtype=np.bool_)
+    _solve_paths(
+        a.wr,
+        a.hr,
+        a.wfree,
+        a.wdth,
+        a.value_free,
+        a.flex_col,
+        a.flex_base,
+        a.flex_width,
+        a.budget_mwh,
+        x.dt_h,
+        a.rstep,
+        a.ramped_fleet >= 0,
+        a.month,
+        a.qmax,
+        a.cap_const,
+        a.charge_per_interval,
+        out,
+        cert,
+    )
+    dt = x.dt_h
+    cost = np.asarray(cost_usd_per_mwh, dtype=float)
+    margin = np.asarray(value_usd_per_mwh, dtype=float) - cost[..., None]
+    floors = (margin * x.fleet_min_mw).sum(axis=(1, 2)) * dt
+    if x.flex_names:
+        floors += ((x.flex_revenue_lost_usd_per_mwh[0] + x.flex_sla_usd_per_mwh[0] - cost) * x.flex_min_mw[0]).sum(axis=1) * dt
+    peak_base = x.demand_charge_usd_per_mw_month * a.base_mw * a.qmax.shape[1] if x.demand_charge_usd_per_mw_month > 0 else 0.0
+    return out * dt + floors - peak_base, cert
 
 
 @dataclass(frozen=True)
@@ -903,24 +981,24 @@ def solve_coupled(x: SiteInputs) -> CoupledSolution:
     a = _arrays(x)
     t_n, f_n = x.n, len(x.fleet_names)
     xr = np.empty(t_n)
-    z = np.empty(a.wfree.shape)
-    q = np.empty(a.qmax.shape[0])
-    wfree = a.wfree.copy()
+    z = np.empty(a.wfree.shape[1:])
+    q = np.empty(a.qmax.shape[1])
+    wfree = a.wfree[0].copy()
     _value, certified, lam = _solve_path(
-        a.wr,
-        a.hr,
+        a.wr[0],
+        a.hr[0],
         wfree,
-        a.wdth,
-        a.value_free,
+        a.wdth[0],
+        a.value_free[0],
         a.flex_col,
-        a.flex_base,
+        a.flex_base[0],
         a.flex_width,
         a.budget_mwh,
         x.dt_h,
         a.rstep,
         a.ramped_fleet >= 0,
         a.month,
-        a.qmax,
+        a.qmax[0],
         a.cap_const,
         a.charge_per_interval,
         xr,
