@@ -137,7 +137,7 @@ def test_cli_grid_commands(tmp_path: Path) -> None:
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
-    rows = json.loads(out.stdout)
+    rows = json.loads(out.stdout)["ERCO"]["pooled"]  # default: bundled raw EIA-930 ERCO 2016-2024
     assert [r["rate_pct"] for r in rows] == [0.5, 1.0]
     assert (tmp_path / "h.png").stat().st_size > 10_000
     bad = subprocess.run([sys.executable, "-m", "mullet.cli", "grid", "headroom", "--rates", "abc"], capture_output=True, text=True, timeout=120)

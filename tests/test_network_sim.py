@@ -137,3 +137,96 @@ def test_cli_simulate_json_and_plot(tmp_path) -> None:  # type: ignore[no-untype
     assert data["price_model"]["vol_per_year"] > 0
     assert [r["year"] for r in data["by_year"]] == [2025, 2026]
     assert (tmp_path / "fan.png").stat().st_size > 10_000
+
+
+# --- hashrate supply that responds to margins ---
+
+
+def test_fitted_defaults_are_the_fit_and_reproduce_history_growth() -> None:
+    from mullet.network import SupplyModel, fit_supply_model
+
+    fit = fit_supply_model()
+    assert fit.supply == SupplyModel()  # the defaults are the grid fit, not hand-set
+    assert fit.fitted_on == "2016-07-01..2025-12-29"
+    # stated tolerance: in-sample log growth of the network within 0.10/yr of the real one (0.69/yr), and a
+    # monthly root-mean-square log error under 0.5 (the open-loop replay drifts: see the README)
+    assert abs(fit.model_growth_per_year - fit.real_growth_per_year) < 0.10
+    assert fit.real_growth_per_year == pytest.approx(0.69, abs=0.01)
+    assert fit.rmse_log < 0.5
+
+
+def _fleet(supply, capacity, eff, hp):  # type: ignore[no-untyped-def]
+    from mullet.network import FleetState
+
+    cap = np.array([capacity], dtype=float)
+    return FleetState.start(supply, cap, np.array(eff), len(eff) - 1, np.array([hp]), np.array([hp]))
+
+
+def test_entry_grows_capacity_at_the_hand_computed_rate() -> None:
+    from mullet.network import SupplyModel, fleet_step
+
+    sup = SupplyModel(entry_lag_days=0, retire_per_year=0.0, entry_per_year=2.0, payback_window_days=1200.0, new_asic_usd_per_th=17.5, entry_signal_days=1.0)
+    # margin of an S21 (17.5 J/TH) at 50 USD/PH/day, 2% pool fee, 45 USD/MWh, 5% cooling:
+    margin_usd_per_th_day = 50 / 1000 * 0.98 - 45 * 1.05 * 17.5 * 24e-6  # 0.029155
+    payback_days = 17.5 / margin_usd_per_th_day  # 600.2 days
+    assert float(sup.payback_days(np.array(50.0), 17.5)) == pytest.approx(payback_days)
+    rate = 2.0 / 365 * (1 - payback_days / 1200)
+    state = _fleet(sup, [1000.0], [17.5], 50.0)
+    for d in range(365):
+        fleet_step(state, sup, np.array([50.0]), np.array([17.5]), 0, d)
+    assert state.capacity_ths[0, 0] == pytest.approx(1000 * (1 + rate) ** 365, rel=1e-9)
+    # a machine that does not pay back within the window brings no orders
+    assert float(SupplyModel(payback_window_days=600.0, new_asic_usd_per_th=17.5).order_rate_per_day(np.array(50.0), 17.5)) == 0.0
+
+
+def test_classes_under_water_retire_at_the_stated_rate_and_others_stay() -> None:
+    from mullet.network import SupplyModel, fleet_step
+
+    sup = SupplyModel(entry_per_year=0.0, retire_per_year=0.5)
+    eff = [100.0, 17.5]  # at 50 USD/PH/day: 19.4 USD/MWh after fees for the S9-class (< 45), 111 for the S21-class
+    margins = sup.margin_usd_per_mwh(np.array(50.0), np.array(eff))
+    assert margins[0] < 0 < margins[1]
+    state = _fleet(sup, [600.0, 400.0], eff, 50.0)
+    for d in range(200):
+        fleet_step(state, sup, np.array([50.0]), np.array(eff), 1, d)
+    np.testing.assert_allclose(state.capacity_ths[0], [600 * (1 - 0.5 / 365) ** 200, 400.0], rtol=1e-12)
+
+
+def test_orders_arrive_after_the_lead_time() -> None:
+    from mullet.network import SupplyModel, fleet_step
+
+    sup = SupplyModel(entry_lag_days=30, retire_per_year=0.0, entry_signal_days=1.0)
+    state = _fleet(sup, [1000.0], [17.5], 80.0)
+    state.orders_ths[:] = 0.0  # an empty order book
+    first_order = float(sup.order_rate_per_day(np.array(80.0), 17.5)) * 1000.0
+    assert first_order > 0
+    for d in range(30):
+        fleet_step(state, sup, np.array([80.0]), np.array([17.5]), 0, d)
+    assert state.capacity_ths[0, 0] == 1000.0
+    fleet_step(state, sup, np.array([80.0]), np.array([17.5]), 0, 30)
+    assert state.capacity_ths[0, 0] == pytest.approx(1000.0 + first_order)
+
+
+def test_simulated_hashrate_follows_the_btc_price() -> None:
+    from mullet.scenarios import PriceMeasure
+
+    low = simulate_network(paths=40, years=2, seed=5, price_measure=PriceMeasure(kind="user", expected_growth_per_year=-0.5))
+    high = simulate_network(paths=40, years=2, seed=5, price_measure=PriceMeasure(kind="user", expected_growth_per_year=0.5))
+    y2027 = low.days.year == 2027
+    assert np.median(high.hashrate_ths[:, y2027]) > 1.5 * np.median(low.hashrate_ths[:, y2027])
+    # and margins pull hashprice back: a 2.7x higher mean BTC price lifts hashprice far less than 2.7x
+    ratio = np.median(high.hashprice_usd_per_ph_day[:, y2027]) / np.median(low.hashprice_usd_per_ph_day[:, y2027])
+    assert 1.0 < ratio < np.exp(1.0) * 0.8
+
+
+def test_fleet_at_uses_only_the_past_and_the_catalog_classes() -> None:
+    from mullet.data import load_network_daily
+    from mullet.network import fleet_at
+
+    net = load_network_daily()
+    fleet = fleet_at("2020-01-01", net)
+    assert [c.name for c in fleet] == ["S9-class", "M10-class", "S17-class"]  # S19 Pro arrives 2020-02 in the catalog
+    assert sum(c.share_fraction for c in fleet) == pytest.approx(1.0)
+    corrupt = net.copy()
+    corrupt.loc["2020-01-02":, ["price_usd", "hashrate_ths"]] *= 3.0
+    assert fleet_at("2020-01-01", corrupt) == fleet

@@ -2,15 +2,47 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mullet._output import OutputFormat, emit_frame, emit_records
 from mullet.cli._common import EfficiencyOpt, FormatOpt, PlotOpt, app, console, err_console
 
+if TYPE_CHECKING:
+    from mullet.scenarios import PriceMeasure
+
 network_app = typer.Typer(help="Bitcoin network history: price, difficulty, hashrate, fees, hashprice.", no_args_is_help=True)
 app.add_typer(network_app, name="network")
+
+
+class BtcDrift(StrEnum):
+    """Which BTC drift price paths use (see :class:`mullet.scenarios.PriceMeasure`)."""
+
+    neutral = "neutral"
+    user = "user"
+    historical = "historical"
+
+
+DriftOpt = Annotated[
+    BtcDrift,
+    typer.Option(
+        "--btc-drift", help="BTC price measure: neutral (mean grows at the risk-free rate), user (--btc-growth) or historical (the 2018+ fit, opt-in)."
+    ),
+]
+RiskFreeOpt = Annotated[float, typer.Option("--risk-free-rate", help="Risk-free rate for the neutral drift [1/yr, continuous].", min=-0.05, max=0.25)]
+GrowthOpt = Annotated[float | None, typer.Option("--btc-growth", help="Expected BTC price growth for --btc-drift user [1/yr, continuous].", min=-1.0, max=2.0)]
+
+
+def _measure(drift: BtcDrift, risk_free: float, growth: float | None) -> PriceMeasure:
+    from mullet.errors import ScenarioError
+    from mullet.scenarios import PriceMeasure
+
+    if drift is BtcDrift.user and growth is None:
+        raise ScenarioError("--btc-growth: got nothing with --btc-drift user; allowed: a growth rate per year in -1..2, e.g. 0.1")
+    return PriceMeasure(kind=drift.value, risk_free_rate_per_year=risk_free, expected_growth_per_year=growth)
+
 
 _HISTORY_COLUMNS = {
     "price_usd": "price_usd",
@@ -79,12 +111,20 @@ def network_simulate_cmd(
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same numbers.", min=0)] = 0,
     power_cost_usd_per_mwh: Annotated[float, typer.Option("--power-cost-usd-per-mwh", help="Median power cost of the network (assumption).")] = 45.0,
+    btc_drift: DriftOpt = BtcDrift.neutral,
+    risk_free_rate: RiskFreeOpt = 0.04,
+    btc_growth: GrowthOpt = None,
     fmt: FormatOpt = OutputFormat.table,
     plot: PlotOpt = None,
 ) -> None:
-    """Simulate hashrate, difficulty and hashprice forward, with halvings and events (e.g. miners leaving for AI)."""
+    """Simulate hashrate, difficulty and hashprice forward, with halvings and events (e.g. miners leaving for AI).
+
+    Hashrate responds to margins: new ASICs are ordered when they pay back within the fitted window, classes with
+    negative margins retire. BTC drift is neutral by default (printed with the historical fit and its error).
+    """
     import json
 
+    import numpy as np
     from rich.progress import Progress
 
     from mullet._output import to_jsonable
@@ -94,24 +134,29 @@ def network_simulate_cmd(
     if plot is not None:
         check_plot_path(plot)
     events = [parse_event(e) for e in event or []]
+    measure = _measure(btc_drift, risk_free_rate, btc_growth)
     with Progress(console=err_console, transient=True) as progress:
         progress.add_task(f"simulating {paths} paths x {years:g} years", total=None)
-        result = simulate_network(paths, years, events, seed, SupplyModel(power_cost_median_usd_per_mwh=power_cost_usd_per_mwh))
+        result = simulate_network(paths, years, events, seed, SupplyModel(power_cost_median_usd_per_mwh=power_cost_usd_per_mwh), price_measure=measure)
     summary = result.summary()
     if fmt is OutputFormat.json:
         payload = {
             "price_model": result.price_model.as_dict(),
+            "price_measure": measure.model_dump(),
+            "supply": {k: v for k, v in result.supply.__dict__.items() if k != "classes"},
             "fee_model": result.fee_model.__dict__,
             "events": [e.__dict__ for e in events],
             "by_year": summary.reset_index().to_dict(orient="records"),
         }
         console.file.write(json.dumps(to_jsonable(payload), indent=1) + "\n")
     else:
-        pm = result.price_model
+        pm, fm, sup = result.price_model, result.fee_model, result.supply
         console.print(
-            f"BTC price model (fitted {pm.fitted_on}): drift {pm.drift_per_year:.1%}/yr, vol {pm.vol_per_year:.1%}/yr, "
-            f"jumps {pm.jump_per_year:.1f}/yr of mean {pm.jump_mean:+.1%} sd {pm.jump_sd:.1%}; fees/block median "
-            f"{result.fee_model.median_btc_per_block:.4f} BTC (fitted {result.fee_model.fitted_on})",
+            f"{pm.describe()}; fees/block median {fm.median_btc_per_block:.4f} BTC (fitted {fm.fitted_on}), spikes x"
+            f"{np.exp(fm.spike_log_mean):.1f} on {fm.spike_share_of_days:.1%} of days ({fm.spikes_fitted_on}); "
+            f"supply: ASICs ordered while payback < {sup.payback_window_days:g} days (at most {sup.entry_per_year:g}x installed/yr, "
+            f"{sup.entry_lag_days} days to hash, ASIC {sup.asic_usd_per_w:g} USD/W), classes retire {sup.retire_per_year:g}/yr "
+            f"while their margin is negative",
             markup=False,
             highlight=False,
         )
@@ -146,12 +191,59 @@ def network_backtest_cmd(
     paths: Annotated[int, typer.Option("--paths", min=1, max=10_000)] = 50,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     power_cost_usd_per_mwh: Annotated[float, typer.Option("--power-cost-usd-per-mwh", help="Power price for the halving table.")] = 45.0,
+    out_of_sample: Annotated[
+        bool,
+        typer.Option("--out-of-sample", help="Forecast difficulty and hashprice 6 and 12 months ahead from real states, next to a naive benchmark."),
+    ] = False,
+    starts: Annotated[str | None, typer.Option("--starts", help="Out-of-sample start days, comma-separated (default: each quarter 2019-2023).")] = None,
+    btc_drift: DriftOpt = BtcDrift.neutral,
+    risk_free_rate: RiskFreeOpt = 0.04,
+    btc_growth: GrowthOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Simulated retargets against the real ones (driven by real hashrate), and the April 2024 halving."""
+    """Simulated retargets against the real ones (driven by real hashrate), and the April 2024 halving.
+
+    With --out-of-sample: the whole network model (supply fitted only on data before each start, fleet, fees, prices)
+    forecasts difficulty and hashprice 6 and 12 months ahead from real states, given the realised BTC price and with
+    simulated prices, next to a naive benchmark (difficulty grows at its trailing 12-month rate). JSON holds the
+    summary and every forecast; CSV the forecasts.
+    """
     import json
 
     from mullet._output import to_jsonable
+
+    if out_of_sample:
+        from mullet.network.backtest import backtest_out_of_sample
+
+        measure = _measure(btc_drift, risk_free_rate, btc_growth)
+        start_list = [s.strip() for s in starts.split(",") if s.strip()] if starts else None
+        oos = backtest_out_of_sample(start_list, paths=paths, seed=seed, price_measure=measure)
+        if fmt is OutputFormat.json:
+            payload = {
+                "price_measure": measure.model_dump(),
+                "summary": oos.summary.to_dict(orient="records"),
+                "forecasts": oos.forecasts.to_dict(orient="records"),
+                "notes": oos.notes,
+            }
+            console.file.write(json.dumps(to_jsonable(payload), indent=1) + "\n")
+            return
+        if fmt is OutputFormat.csv:
+            emit_frame(console, oos.forecasts, fmt)
+            return
+        view = oos.summary.set_index(["horizon_months", "price_mode"])
+        view.index = [f"{h} months, {m} price" for h, m in view.index]
+        cols = [c for c in view.columns if c != "starts"]
+        emit_frame(
+            console,
+            view[cols].T.round(3),
+            fmt,
+            title=f"Out-of-sample network backtest, {int(oos.summary['starts'].iloc[0])} starts, {paths} paths: model vs naive (trailing 12-month growth)",
+            index_label="metric",
+        )
+        for note in oos.notes:
+            err_console.print(f"note: {note}", markup=False, highlight=False)
+        return
+
     from mullet.network.backtest import backtest, halving_episode
 
     rows = []

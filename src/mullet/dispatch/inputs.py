@@ -97,6 +97,10 @@ class SiteInputs:
     """(T) month number since year 0, for demand charges."""
     demand_charge_usd_per_mw_month: float
     notes: list[str] = field(default_factory=list)
+    fleet_usd_per_mwh_per_hashprice: FloatArray | None = None
+    """(F) mining value per MWh of fleet site power per USD/PH/day of hashprice; None for hand-built inputs."""
+    hashprice_prev_day_usd_per_ph_day: FloatArray | None = None
+    """(T) the previous UTC day's hashprice: what a controller knows when deciding (policies); None when unknown."""
 
     @property
     def n(self) -> int:
@@ -207,15 +211,17 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
     if index[-1] >= hp_daily.index[-1] + pd.Timedelta(days=1):
         raise ScenarioError(f"end: the horizon runs past the hashprice data (last day {hp_daily.index[-1].date()}); set hashprice_file")
     hashprice = _spread(hp_daily, index, "hashprice")
+    hp_prev = hp_daily.copy()
+    hp_prev.index = hp_prev.index + pd.Timedelta(days=1)
+    hashprice_prev = _spread(hp_prev, index, "hashprice") if index[0] >= hp_prev.index[0] else None
     if fees_missing:
         notes.append(f"fees missing in the bundled history for {fees_missing} day(s): hashprice there is subsidy only (a lower bound)")
 
     fleets = scenario.mining
     f_max = np.array([f.site_power_mw * f.max_load_fraction for f in fleets])
     f_min = np.array([0.0 if f.needs_commitment else f.site_power_mw * f.min_load_fraction for f in fleets])
-    value = np.empty((t, len(fleets)))
-    for j, f in enumerate(fleets):
-        value[:, j] = mining_value_usd_per_mwh(hashprice, f.efficiency_j_per_th) * (1 - f.pool_fee_fraction) / (1 + f.cooling_overhead_fraction)
+    coef = np.array([mining_value_usd_per_mwh(1.0, f.efficiency_j_per_th) * (1 - f.pool_fee_fraction) / (1 + f.cooling_overhead_fraction) for f in fleets])
+    value = hashprice[:, None] * coef[None, :]
 
     # ancillary services
     products: list[str] = [str(p) for p in scenario.ancillary.products]
@@ -336,6 +342,8 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
         month=(index.year * 12 + index.month - 1).to_numpy().astype(np.int64),
         demand_charge_usd_per_mw_month=scenario.power.demand_charge_usd_per_kw_month * 1000.0,
         notes=notes,
+        fleet_usd_per_mwh_per_hashprice=coef,
+        hashprice_prev_day_usd_per_ph_day=hashprice_prev,
     )
 
 

@@ -12,15 +12,24 @@ Institute, 2025), applied to an hourly system-load series:
    are computed per year and averaged over the years.
 4. ``L`` at a target rate is found with a bracketing root finder to 1 MW.
 
+Missing hours (NaN or absent) are gaps: they count in no year's hours and are
+reported per year. Next to the pooled figure the result carries each year's own
+figures (:attr:`HeadroomResult.per_year`); ``thresholds="per_year"`` takes each
+year's seasonal peaks as that year's thresholds instead of the peaks of all years.
+Known load-shed events (ERCOT, February 2021) are named in ``warnings`` when the
+data cover them: there, observed load understates demand.
+
 Limits: no transmission constraints, a constant new load, and thresholds taken
 from the history itself (the grid is assumed able to serve its past peaks again).
-Months are those of ``tz`` (ERCOT: Central time).
+Months and years are those of ``tz`` (ERCOT: Central time).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -29,14 +38,21 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from mullet.errors import ScenarioError
+from mullet.grid.screening import ScreeningResult, screen_load
 
 __all__ = [
     "DEFAULT_SEASONS",
+    "KNOWN_LOAD_SHED",
+    "BaHeadroom",
     "HeadroomResult",
     "HeadroomRow",
+    "LoadShedEvent",
     "SeasonalLoad",
+    "ba_table",
     "curtailment_rate",
     "headroom",
+    "headroom_by_ba",
+    "headroom_from_data",
     "prepare_load",
 ]
 
@@ -62,6 +78,43 @@ _QUARTER_SEASON = {12: "winter", 1: "winter", 2: "winter", 3: "spring", 4: "spri
 FloatArray = npt.NDArray[np.float64]
 
 
+Thresholds = Literal["pooled", "per_year"]
+
+
+@dataclass(frozen=True)
+class LoadShedEvent:
+    """A known event in which operators shed firm load, so observed load understates demand."""
+
+    codes: frozenset[str]
+    """Balancing-authority codes and names the event applies to (EIA-930 code first)."""
+    start_utc: str
+    end_utc: str
+    description: str
+
+
+KNOWN_LOAD_SHED: tuple[LoadShedEvent, ...] = (
+    LoadShedEvent(
+        frozenset({"ERCO", "ERCOT"}),
+        "2021-02-15T05:00Z",
+        "2021-02-18T18:00Z",
+        "Winter Storm Uri: ERCOT ordered up to 20,000 MW of firm load shed on 2021-02-15..18 (FERC-NERC report, November 2021)",
+    ),
+    LoadShedEvent(
+        frozenset({"SWPP", "SPP"}),
+        "2021-02-15T00:00Z",
+        "2021-02-17T06:00Z",
+        "Winter Storm Uri: SPP directed rolling load shed on 2021-02-15 and 2021-02-16 (FERC-NERC report, November 2021)",
+    ),
+    LoadShedEvent(
+        frozenset({"MISO"}),
+        "2021-02-16T00:00Z",
+        "2021-02-17T06:00Z",
+        "Winter Storm Uri: MISO directed load shed in MISO South on 2021-02-16 (FERC-NERC report, November 2021)",
+    ),
+)
+"""Load-shed events checked by :func:`headroom` (extend with your own through ``load_shed_events``)."""
+
+
 @dataclass(frozen=True)
 class SeasonalLoad:
     """Hourly load with its thresholds, split into the years used for rates."""
@@ -77,6 +130,17 @@ class SeasonalLoad:
     summer_threshold_mw: float
     winter_threshold_mw: float
     notes: tuple[str, ...]
+    thresholds_by_year: Mapping[int, tuple[float, float]] = field(default_factory=dict)
+    """(summer, winter) threshold each year's hours are held to [MW]."""
+    expected_hours_per_year: Mapping[int, int] = field(default_factory=dict)
+    thresholds: Thresholds = "pooled"
+    times_utc: pd.DatetimeIndex | None = None
+
+
+def _year_hours(year: int, tz: str) -> int:
+    a = pd.Timestamp(year=year, month=1, day=1, tz=tz)
+    b = pd.Timestamp(year=year + 1, month=1, day=1, tz=tz)
+    return int((b - a) / pd.Timedelta("1h"))
 
 
 def prepare_load(
@@ -84,37 +148,63 @@ def prepare_load(
     tz: str = "America/Chicago",
     seasons: Mapping[int, Season] = DEFAULT_SEASONS,
     min_year_coverage_fraction: float = 0.9,
+    thresholds: Thresholds = "pooled",
 ) -> SeasonalLoad:
     """Thresholds and year split of an hourly load series (tz-aware UTC index, interval start) [MW].
 
-    Years covering less than ``min_year_coverage_fraction`` of their hours are left
-    out of the rates (but their peaks still count for the thresholds); the notes say so.
+    NaN hours are gaps. Years covering less than ``min_year_coverage_fraction`` of their
+    hours are left out of the rates (but with pooled thresholds their peaks still count);
+    the notes say so. ``thresholds="per_year"`` holds each year to its own seasonal peaks: the
+    year's maximum over the months mapped to each season (a year needs its Jun-Aug and Dec-Feb
+    months to be used).
     """
     if not isinstance(load_mw.index, pd.DatetimeIndex) or load_mw.index.tz is None:
         raise ScenarioError("load_mw: needs a tz-aware DatetimeIndex (UTC interval starts)")
     if set(seasons) != set(range(1, 13)) or not set(seasons.values()) <= {"summer", "winter"}:
         raise ScenarioError(f"seasons: got {dict(seasons)}, allowed: every month 1..12 mapped to 'summer' or 'winter'")
+    if thresholds not in ("pooled", "per_year"):
+        raise ScenarioError(f"thresholds: got {thresholds!r}, allowed: 'pooled' or 'per_year'")
     s = load_mw.dropna().sort_index()
     if s.empty:
         raise ScenarioError("load_mw: empty series")
     local = s.index.tz_convert(tz)
     month = local.month.to_numpy()
     year = local.year.to_numpy()
+    values = s.to_numpy(dtype=float)
     notes: list[str] = []
-    thresholds: dict[str, float] = {}
+    pooled: dict[str, float] = {}
     for season, months in _PEAK_MONTHS.items():
         sel = np.isin(month, months)
         if not sel.any():
             raise ScenarioError(f"load_mw: no {season} peak months {months} in the data; thresholds need both seasons")
-        thresholds[season] = float(s.to_numpy()[sel].max())
-    threshold = np.where(np.array([seasons[m] for m in month]) == "summer", thresholds["summer"], thresholds["winter"])
+        pooled[season] = float(values[sel].max())
+    is_summer = np.array([seasons[m] == "summer" for m in range(1, 13)])[month - 1]
+    by_year: dict[int, tuple[float, float]] = {}
+    for y in np.unique(year):
+        in_y = year == y
+        peaks = []
+        for season, months in _PEAK_MONTHS.items():
+            sel = in_y & np.isin(month, months)
+            # per year: the season's peak months must be in the data; the threshold is the year's
+            # maximum over every month mapped to the season, so no hour starts above its threshold
+            mapped = in_y & (is_summer if season == "summer" else ~is_summer)
+            peaks.append(float(values[mapped | sel].max()) if sel.any() else float("nan"))
+        by_year[int(y)] = (peaks[0], peaks[1]) if thresholds == "per_year" else (pooled["summer"], pooled["winter"])
+    summer_by_hour = np.array([by_year[int(y)][0] for y in year]) if thresholds == "per_year" else np.full(len(year), pooled["summer"])
+    winter_by_hour = np.array([by_year[int(y)][1] for y in year]) if thresholds == "per_year" else np.full(len(year), pooled["winter"])
+    threshold = np.where(is_summer, summer_by_hour, winter_by_hour)
     hours: dict[int, int] = {}
+    expected: dict[int, int] = {}
     used: list[int] = []
     for y in np.unique(year):
         n = int((year == y).sum())
         full = 8784 if pd.Timestamp(year=int(y), month=12, day=31).day_of_year == 366 else 8760
         hours[int(y)] = n
+        expected[int(y)] = full
         if n >= min_year_coverage_fraction * full:
+            if thresholds == "per_year" and not all(np.isfinite(by_year[int(y)])):
+                notes.append(f"{y}: lacks a summer (Jun-Aug) or winter (Dec-Feb) peak month; left out of the rates (per-year thresholds)")
+                continue
             used.append(int(y))
             if n < full:
                 notes.append(f"{y}: {full - n} of {full} hours missing; rate computed on the {n} hours present")
@@ -125,26 +215,37 @@ def prepare_load(
     step = pd.Timedelta("1h").value
     hour_index = ((s.index.as_unit("ns").asi8 - s.index.as_unit("ns").asi8[0]) // step).astype(np.int64)
     return SeasonalLoad(
-        load_mw=s.to_numpy(dtype=float),
+        load_mw=values,
         threshold_mw=threshold.astype(float),
         year=year.astype(np.int64),
         month=month.astype(np.int64),
         hour_index=hour_index,
         years_used=tuple(used),
         hours_per_year=hours,
-        summer_threshold_mw=thresholds["summer"],
-        winter_threshold_mw=thresholds["winter"],
+        summer_threshold_mw=pooled["summer"],
+        winter_threshold_mw=pooled["winter"],
         notes=tuple(notes),
+        thresholds_by_year=by_year,
+        expected_hours_per_year=expected,
+        thresholds=thresholds,
+        times_utc=pd.DatetimeIndex(s.index),
     )
+
+
+def _year_rates(prep: SeasonalLoad, new_load_mw: float, years: Sequence[int]) -> FloatArray:
+    curtailed = np.maximum(prep.load_mw + new_load_mw - prep.threshold_mw, 0.0)
+    return np.array([curtailed[prep.year == y].sum() / (new_load_mw * prep.hours_per_year[y]) for y in years])
+
+
+def _one_year_rate(prep: SeasonalLoad, year: int, new_load_mw: float) -> float:
+    return float(_year_rates(prep, new_load_mw, [year])[0]) if new_load_mw > 0 else 0.0
 
 
 def curtailment_rate(prep: SeasonalLoad, new_load_mw: float) -> float:
     """Mean over the years used of curtailed MWh / (new load x hours in the year)."""
     if new_load_mw <= 0:
         return 0.0
-    curtailed = np.maximum(prep.load_mw + new_load_mw - prep.threshold_mw, 0.0)
-    rates = [curtailed[prep.year == y].sum() / (new_load_mw * prep.hours_per_year[y]) for y in prep.years_used]
-    return float(np.mean(rates))
+    return float(np.mean(_year_rates(prep, new_load_mw, prep.years_used)))
 
 
 @dataclass(frozen=True)
@@ -174,6 +275,13 @@ class HeadroomResult:
     winter_threshold_mw: float
     years_used: tuple[int, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    per_year: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """One row per year: hours present and missing, whether the year is used, its thresholds [MW] and,
+    per target rate, the rate that year sees at the pooled headroom (``rate_at_pooled_pct_<r>``, percent)
+    and the year's own headroom (``headroom_gw_<r>``: the load that gives that year alone the target rate)."""
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    """Known load-shed events inside the data: observed load understates demand there."""
+    thresholds: Thresholds = "pooled"
 
     def table(self) -> pd.DataFrame:
         """One row per rate, unit-suffixed columns."""
@@ -219,6 +327,50 @@ def _stats(prep: SeasonalLoad, new_load_mw: float, rate: float) -> HeadroomRow:
     )
 
 
+def _solve(prep: SeasonalLoad, rate_of: Callable[[float], float], rate: float, tolerance_mw: float, what: str) -> float:
+    """The new load [MW] at which ``rate_of`` reaches ``rate``, or a ScenarioError in domain words."""
+    lo = tolerance_mw / 10
+    at_lo = rate_of(lo)
+    if at_lo > rate:
+        over = prep.load_mw > prep.threshold_mw
+        first = int(np.flatnonzero(over)[0]) if over.any() else None
+        where = ""
+        if first is not None and prep.times_utc is not None:
+            where = (
+                f"; load already exceeds its seasonal threshold in {int(over.sum())} hour(s), first {prep.times_utc[first]:%Y-%m-%d %H:%M} UTC "
+                f"({prep.load_mw[first]:,.0f} MW > {prep.threshold_mw[first]:,.0f} MW, month {prep.month[first]}): "
+                "screen the data for spikes or map that month to the other season"
+            )
+        raise ScenarioError(f"rates: no new load is small enough for a {rate * 100:g}% rate in {what}: even {lo:g} MW is curtailed {at_lo:.2%}{where}")
+    hi = max(float(np.max(prep.threshold_mw)), 1.0)
+    for _ in range(60):  # the rate tends to 100% as the new load grows; doubling 60 times is far beyond any grid
+        if rate_of(hi) >= rate:
+            break
+        hi *= 2
+    else:
+        raise ScenarioError(
+            f"rates: no new load up to {hi / 1000:,.0f} GW reaches a {rate * 100:g}% rate in {what} (at that size the rate is {rate_of(hi):.2%})"
+        )
+    return float(brentq(lambda x: rate_of(x) - rate, lo, hi, xtol=tolerance_mw / 2))
+
+
+def _shed_warnings(prep: SeasonalLoad, ba: str | None, events: Sequence[LoadShedEvent]) -> list[str]:
+    if ba is None or prep.times_utc is None:
+        return []
+    out = []
+    code = ba.upper()
+    for ev in events:
+        if code not in ev.codes:
+            continue
+        a, b = pd.Timestamp(ev.start_utc), pd.Timestamp(ev.end_utc)
+        if ((prep.times_utc >= a) & (prep.times_utc < b)).any():
+            out.append(
+                f"{a.year}: {ev.description}; observed load there understates demand, so this year's thresholds and curtailment "
+                f"miss the event (consider per-year results without {a.year})"
+            )
+    return out
+
+
 def headroom(
     load_mw: pd.Series,
     rates_fraction: Sequence[float] = (0.0025, 0.005, 0.01, 0.05),
@@ -226,27 +378,152 @@ def headroom(
     seasons: Mapping[int, Season] = DEFAULT_SEASONS,
     min_year_coverage_fraction: float = 0.9,
     tolerance_mw: float = 1.0,
+    thresholds: Thresholds = "pooled",
+    balancing_authority: str | None = None,
+    load_shed_events: Sequence[LoadShedEvent] = KNOWN_LOAD_SHED,
 ) -> HeadroomResult:
     """Curtailment-enabled headroom of ``load_mw`` at each target curtailment rate.
 
     Parameters
     ----------
     load_mw
-        Hourly system load [MW], tz-aware UTC interval start.
+        Hourly system load [MW], tz-aware UTC interval start; NaN or absent hours are gaps.
     rates_fraction
         Target mean annual curtailment rates as fractions (0.005 is 0.5%).
+    tz
+        Time zone whose calendar defines months (seasons) and years.
     tolerance_mw
         Accuracy of the root finder [MW].
+    thresholds
+        ``"pooled"`` (Norris et al.: the seasonal peaks of all years) or ``"per_year"``
+        (each year held to its own seasonal peaks).
+    balancing_authority
+        Code or name of the system (``"ERCO"``, ``"ERCOT"``); used to warn of known load shed.
+    load_shed_events
+        Events to warn of (default :data:`KNOWN_LOAD_SHED`).
     """
     for r in rates_fraction:
         if not 0 < r < 1:
             raise ScenarioError(f"rates: got {r * 100:g}%, allowed: between 0% and 100% (exclusive)")
-    prep = prepare_load(load_mw, tz, seasons, min_year_coverage_fraction)
-    hi = float(np.max(prep.threshold_mw))  # at this size the rate is far above any sensible target
+    prep = prepare_load(load_mw, tz, seasons, min_year_coverage_fraction, thresholds)
     rows = []
+    years_label = f"the years {prep.years_used[0]}-{prep.years_used[-1]}" if len(prep.years_used) > 1 else f"{prep.years_used[0]}"
     for rate in sorted(rates_fraction):
-        if curtailment_rate(prep, hi) < rate:
-            raise ScenarioError(f"rates: {rate * 100:g}% is not reached even by a new load as large as the peak ({hi:,.0f} MW)")
-        new_load = brentq(lambda x, r=rate: curtailment_rate(prep, x) - r, tolerance_mw / 10, hi, xtol=tolerance_mw / 2)
-        rows.append(_stats(prep, float(new_load), rate))
-    return HeadroomResult(rows, prep.summer_threshold_mw, prep.winter_threshold_mw, prep.years_used, prep.notes)
+        new_load = _solve(prep, lambda x: curtailment_rate(prep, x) if x > 0 else 0.0, rate, tolerance_mw, years_label)
+        rows.append(_stats(prep, new_load, rate))
+    notes = list(prep.notes)
+    per_year = _per_year(prep, rows, tolerance_mw, notes)
+    warnings = tuple(_shed_warnings(prep, balancing_authority, load_shed_events))
+    return HeadroomResult(rows, prep.summer_threshold_mw, prep.winter_threshold_mw, prep.years_used, tuple(notes), per_year, warnings, thresholds)
+
+
+def _rate_label(rate: float) -> str:
+    return f"{rate * 100:g}pct"
+
+
+def _per_year(prep: SeasonalLoad, rows: Sequence[HeadroomRow], tolerance_mw: float, notes: list[str]) -> pd.DataFrame:
+    records = []
+    for y in sorted(prep.hours_per_year):
+        rec: dict[str, object] = {
+            "year": y,
+            "used": y in prep.years_used,
+            "hours_present": prep.hours_per_year[y],
+            "hours_missing": max(prep.expected_hours_per_year.get(y, 0) - prep.hours_per_year[y], 0),
+            "peak_mw": float(prep.load_mw[prep.year == y].max()),
+            "summer_threshold_mw": prep.thresholds_by_year[y][0],
+            "winter_threshold_mw": prep.thresholds_by_year[y][1],
+        }
+        for row in rows:
+            label = _rate_label(row.rate_fraction)
+            if y in prep.years_used:
+                rec[f"rate_at_pooled_pct_{label}"] = float(_year_rates(prep, row.new_load_mw, [y])[0]) * 100
+                try:
+                    own = _solve(prep, partial(_one_year_rate, prep, y), row.rate_fraction, tolerance_mw, str(y))
+                    rec[f"headroom_gw_{label}"] = own / 1000
+                except ScenarioError as exc:
+                    rec[f"headroom_gw_{label}"] = float("nan")
+                    notes.append(f"{y}: no own headroom at {row.rate_fraction * 100:g}% ({exc})")
+            else:
+                rec[f"rate_at_pooled_pct_{label}"] = float("nan")
+                rec[f"headroom_gw_{label}"] = float("nan")
+        records.append(rec)
+    return pd.DataFrame(records).set_index("year")
+
+
+def headroom_by_ba(
+    loads_mw: Mapping[str, pd.Series],
+    rates_fraction: Sequence[float] = (0.0025, 0.005, 0.01),
+    **kwargs: object,
+) -> tuple[pd.DataFrame, dict[str, HeadroomResult]]:
+    """Headroom [GW] of several balancing authorities, one row each, and their sum (``TOTAL``).
+
+    Each BA is computed on its own (its own thresholds and years), as in Norris et al.'s
+    table; the total is the sum of the BAs' headrooms, not the headroom of their combined load.
+    Keyword arguments go to :func:`headroom` (``balancing_authority`` is set to each key).
+    """
+    if not loads_mw:
+        raise ScenarioError("column: no balancing authority given")
+    results = {ba: headroom(series, rates_fraction, balancing_authority=ba, **kwargs) for ba, series in loads_mw.items()}  # type: ignore[arg-type]
+    return ba_table(results), results
+
+
+def ba_table(results: Mapping[str, HeadroomResult]) -> pd.DataFrame:
+    """One row per balancing authority (headroom [GW] at each rate, peak, years) and a ``TOTAL`` row (the sum)."""
+    rows = []
+    for ba, res in results.items():
+        rec: dict[str, object] = {"balancing_authority": ba}
+        for r in res.rows:
+            rec[f"headroom_gw_{_rate_label(r.rate_fraction)}"] = r.new_load_mw / 1000
+        rec["peak_gw"] = max(res.summer_threshold_mw, res.winter_threshold_mw) / 1000
+        rec["years"] = f"{res.years_used[0]}-{res.years_used[-1]}" if len(res.years_used) > 1 else str(res.years_used[0])
+        rows.append(rec)
+    table = pd.DataFrame(rows).set_index("balancing_authority")
+    total: dict[str, object] = {c: table[c].sum() for c in table.columns if c.startswith("headroom_gw_") or c == "peak_gw"}
+    total["years"] = ""
+    table.loc["TOTAL"] = pd.Series(total)
+    return table
+
+
+@dataclass(frozen=True)
+class BaHeadroom:
+    """Headroom of one balancing authority with the screening behind it."""
+
+    balancing_authority: str
+    result: HeadroomResult
+    load_mw: pd.Series
+    """The series the headroom was computed on (screened, maybe imputed), interval start UTC [MW]."""
+    screening: ScreeningResult | None
+
+
+def headroom_from_data(
+    path: str | Path | None = None,
+    columns: Sequence[str] | None = None,
+    rates_fraction: Sequence[float] = (0.0025, 0.005, 0.01, 0.05),
+    *,
+    screen: bool = True,
+    impute: bool = False,
+    thresholds: Thresholds = "pooled",
+    tz: str = "America/Chicago",
+) -> list[BaHeadroom]:
+    """Read hourly demand, screen it and compute headroom for each balancing authority.
+
+    ``path`` is any layout :func:`mullet.data.eia930.read_eia930` reads (EIA-930 API JSON,
+    BALANCE CSV, a file with ``interval_start_utc`` and one column per BA); ``None`` is
+    the bundled raw EIA-930 ERCO demand 2016-2024. ``columns`` picks BAs (default: all).
+    """
+    from mullet.data.eia930 import load_eia930_demand, read_eia930
+
+    if path is None:
+        if columns and list(columns) != ["ERCO"]:
+            raise ScenarioError(f"column: got {','.join(columns)}; the bundled EIA-930 file has only 'ERCO' (pass --load for other BAs)")
+        frame = load_eia930_demand("ERCO").rename("ERCO").to_frame()
+    else:
+        frame = read_eia930(path, list(columns) if columns else None)
+    out = []
+    for ba in frame.columns:
+        series = frame[ba]
+        screened = screen_load(series, impute=impute) if screen else None
+        load = screened.load_mw if screened is not None else series
+        res = headroom(load, rates_fraction, tz=tz, thresholds=thresholds, balancing_authority=str(ba))
+        out.append(BaHeadroom(str(ba), res, load, screened))
+    return out

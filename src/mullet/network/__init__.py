@@ -1,36 +1,52 @@
 """The Bitcoin network: history from bundled data, block-level simulation, backtest."""
 
-from mullet.network.backtest import BacktestResult, backtest, halving_episode
+from mullet.network.backtest import BacktestResult, OutOfSampleResult, backtest, backtest_out_of_sample, halving_episode
 from mullet.network.history import HEIGHT_ANCHOR, NetworkPoint, daily_hashprice, daily_heights, network_at, network_history
 from mullet.network.simulate import (
     DEFAULT_CLASSES,
+    FRONTIER,
     HALVING_CLASSES,
     EfficiencyClass,
     Event,
+    FleetState,
     NetworkSimResult,
+    SupplyFit,
     SupplyModel,
+    fit_supply_model,
+    fleet_at,
+    fleet_step,
     parse_event,
+    replay_fleet,
     simulate_blocks,
     simulate_network,
 )
 
 __all__ = [
     "DEFAULT_CLASSES",
+    "FRONTIER",
     "HALVING_CLASSES",
     "HEIGHT_ANCHOR",
     "BacktestResult",
     "EfficiencyClass",
     "Event",
+    "FleetState",
     "NetworkPoint",
     "NetworkSimResult",
+    "OutOfSampleResult",
+    "SupplyFit",
     "SupplyModel",
     "backtest",
+    "backtest_out_of_sample",
     "daily_hashprice",
     "daily_heights",
+    "fit_supply_model",
+    "fleet_at",
+    "fleet_step",
     "halving_episode",
     "network_at",
     "network_history",
     "parse_event",
+    "replay_fleet",
     "simulate_blocks",
     "simulate_network",
 ]

@@ -13,6 +13,13 @@ Hashrate supply (daily): installed capacity in efficiency classes; a machine run
 when its mining value per MWh exceeds its power cost, power costs being
 lognormal across the network; online hashrate moves toward that target with a
 lag (price leads hashrate by ``response_lag_days``) and a time constant.
+Installed capacity responds to margins (:func:`fleet_step`): new machines of the
+newest class are ordered when a new ASIC pays back within ``payback_window_days``
+at the recent hashprice, and arrive ``entry_lag_days`` later; a class whose margin
+at the median power cost stays negative (its moving average over
+``retire_window_days``) retires at ``retire_per_year``. The defaults of the entry
+and retirement parameters are fitted to the bundled hashrate 2016-07..2025-12
+(:func:`fit_supply_model`); there is no fixed growth rate.
 Exogenous events remove capacity (AI exit), or online hashrate (storms, summer
 curtailment). The default fleet mix and power-cost distribution are
 **assumptions**, stated in :data:`DEFAULT_CLASSES` and :class:`SupplyModel`: set your own.
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 from typing import Literal
 
 import numpy as np
@@ -34,17 +42,35 @@ from mullet.bitcoin.hashprice import hashprice_usd_per_ph_day, mining_value_usd_
 from mullet.data import load_asic_catalog, load_network_daily
 from mullet.errors import ScenarioError
 from mullet.network.history import daily_heights
-from mullet.scenarios import FeeModel, PriceModel, fit_fee_model, fit_price_model, rng_from, simulate_fees_btc_per_block, simulate_prices_usd
+from mullet.scenarios import (
+    FeeModel,
+    PriceMeasure,
+    PriceModel,
+    apply_price_measure,
+    fit_fee_model,
+    fit_price_model,
+    rng_from,
+    simulate_fees_btc_per_block,
+    simulate_prices_usd,
+)
 
 __all__ = [
     "DEFAULT_CLASSES",
+    "FRONTIER",
     "HALVING_CLASSES",
     "EfficiencyClass",
     "Event",
+    "FleetState",
     "NetworkSimResult",
+    "SupplyFit",
     "SupplyModel",
     "bits_for_difficulty",
+    "fit_supply_model",
+    "fleet_at",
+    "fleet_step",
     "parse_event",
+    "real_hashprice",
+    "replay_fleet",
     "simulate_blocks",
     "simulate_network",
     "subsidy_sat",
@@ -95,29 +121,327 @@ HALVING_CLASSES: tuple[EfficiencyClass, ...] = (
 """Older generations too, for looking back at past halvings (shares unused)."""
 
 
+FRONTIER: tuple[tuple[str, EfficiencyClass], ...] = (
+    ("2016-07-01", EfficiencyClass("S9-class", 100.0, 0.0)),  # catalog (F2Pool snapshot): Antminer S9 13 TH/s, released 2016-07
+    ("2018-08-01", EfficiencyClass("M10-class", 65.0, 0.0)),  # catalog: Whatsminer M10, 2018-08
+    ("2019-04-01", EfficiencyClass("S17-class", _catalog_efficiency("Antminer S17 Pro"), 0.0)),  # catalog: 2019-04
+    ("2020-02-01", EfficiencyClass("S19-class", _catalog_efficiency("Antminer S19 Pro"), 0.0)),  # catalog: 2020-02
+    ("2022-07-01", EfficiencyClass("S19 XP-class", _catalog_efficiency("Antminer S19 XP"), 0.0)),  # date stated: no release date bundled
+    ("2024-02-01", EfficiencyClass("S21-class", _catalog_efficiency("Antminer S21"), 0.0)),  # date stated
+    ("2024-08-01", EfficiencyClass("S21 Pro-class", _catalog_efficiency("Antminer S21 Pro"), 0.0)),  # date stated
+)
+"""The most efficient machine class on sale from each date: new capacity in a replay of history enters this class.
+
+Efficiencies are the bundled catalog's; the release dates up to 2020 are the catalog's (F2Pool 2020 snapshot),
+those after are **stated** (the third-party rows carry no release date): S19 XP 2022-07, S21 2024-02, S21 Pro 2024-08.
+Machines older than the S9 (S7 and before, about 250 J/TH) are not in the catalog, so replays start on 2016-07-01
+with the whole fleet in the S9 class: the 2016 fleet is drawn more efficient than it was."""
+
+
 @dataclass(frozen=True)
 class SupplyModel:
-    """How hashrate responds to mining economics. All defaults are assumptions; override them."""
+    """How hashrate responds to mining economics. Stated assumptions, and entry/retirement parameters fitted to history.
+
+    The entry and retirement defaults (``payback_window_days``, ``entry_per_year``, ``entry_lag_days``,
+    ``retire_per_year``) are the best fit of :func:`fit_supply_model` to the bundled daily hashrate
+    2016-07-01..2025-12-29 (monthly log error, driven by the real hashprice); the others are stated assumptions.
+    """
 
     classes: tuple[EfficiencyClass, ...] = DEFAULT_CLASSES
+    """Installed fleet at the start; new capacity enters the last (newest) class."""
     power_cost_median_usd_per_mwh: float = 45.0
     power_cost_log_sd: float = 0.5
     must_run_share_fraction: float = 0.15
     """Share of capacity that runs whatever the hashprice (stranded or flared gas, hydro spill, hedged contracts)."""
     response_lag_days: int = 14
     response_time_constant_days: float = 14.0
-    capacity_growth_per_year: float = 0.20
-    """New machines of the most efficient class added each year, as a share of the starting capacity."""
     pool_fee_fraction: float = 0.02
     cooling_overhead_fraction: float = 0.05
+    new_asic_usd_per_th: float | None = None
+    """Price of a new machine of the entering class [USD/TH]. None: ``asic_usd_per_w x`` its efficiency (the bundled
+    catalog has no prices)."""
+    asic_usd_per_w: float = 1.0
+    """Stated: new ASICs cost about 1 USD per watt of rated power (e.g. an S21, 200 TH/s at 3.5 kW, for about
+    USD 3,500 = 17.5 USD/TH). Real ASIC prices swing with hashprice; this is a through-the-cycle figure."""
+    payback_window_days: float = 365.0
+    """New machines are bought while they pay back (at the median power cost) within this window. Fitted."""
+    entry_per_year: float = 3.0
+    """Orders per year, as a share of installed capacity, when payback is immediate; scaled by
+    ``1 - payback / window`` and 0 beyond the window. Fitted."""
+    entry_lag_days: int = 60
+    """Days from order to hashing (manufacture, shipping, install). Fitted on a grid of 60/120/180."""
+    entry_signal_days: float = 30.0
+    """Time constant [days] of the moving average of hashprice that orders respond to (stated)."""
+    retire_per_year: float = 1.0
+    """Share of a class retired per year while its margin's moving average is negative. Fitted."""
+    retire_window_days: float = 90.0
+    """Time constant [days] of the moving average of a class's margin that retirement looks at (stated)."""
 
-    def online_fraction(self, hashprice_usd_per_ph_day: FloatArray) -> FloatArray:
+    def online_fraction(self, hashprice_usd_per_ph_day: FloatArray, efficiency_j_per_th: FloatArray | None = None) -> FloatArray:
         """(..., C) share of each class's installed capacity that pays its power at this hashprice."""
-        eff = np.array([c.efficiency_j_per_th for c in self.classes])
+        eff = np.array([c.efficiency_j_per_th for c in self.classes]) if efficiency_j_per_th is None else efficiency_j_per_th
         value = mining_value_usd_per_mwh(np.asarray(hashprice_usd_per_ph_day)[..., None], eff)
         value = value * (1 - self.pool_fee_fraction) / (1 + self.cooling_overhead_fraction)
         z = (np.log(np.maximum(value, 1e-9)) - np.log(self.power_cost_median_usd_per_mwh)) / self.power_cost_log_sd
         return np.asarray(self.must_run_share_fraction + (1 - self.must_run_share_fraction) * ndtr(z))
+
+    def margin_usd_per_mwh(self, hashprice_usd_per_ph_day: FloatArray, efficiency_j_per_th: FloatArray) -> FloatArray:
+        """(..., C) mining value after pool fee and cooling minus the median power cost [USD/MWh]."""
+        value = mining_value_usd_per_mwh(np.asarray(hashprice_usd_per_ph_day)[..., None], efficiency_j_per_th)
+        return np.asarray(value * (1 - self.pool_fee_fraction) / (1 + self.cooling_overhead_fraction) - self.power_cost_median_usd_per_mwh)
+
+    def asic_usd_per_th(self, efficiency_j_per_th: float) -> float:
+        """Price of a new machine [USD/TH]: ``new_asic_usd_per_th`` or ``asic_usd_per_w x efficiency``."""
+        return self.new_asic_usd_per_th if self.new_asic_usd_per_th is not None else self.asic_usd_per_w * efficiency_j_per_th
+
+    def payback_days(self, hashprice_usd_per_ph_day: FloatArray, efficiency_j_per_th: float) -> FloatArray:
+        """Days for a new machine to earn its price back at this hashprice and the median power cost (inf if never)."""
+        margin_per_th_day = np.asarray(hashprice_usd_per_ph_day) / 1e3 * (1 - self.pool_fee_fraction) - (
+            self.power_cost_median_usd_per_mwh * (1 + self.cooling_overhead_fraction) * efficiency_j_per_th * 24e-6
+        )
+        with np.errstate(divide="ignore"):
+            return np.where(margin_per_th_day > 0, self.asic_usd_per_th(efficiency_j_per_th) / np.maximum(margin_per_th_day, 1e-300), np.inf)
+
+    def order_rate_per_day(
+        self,
+        hashprice_usd_per_ph_day: FloatArray,
+        efficiency_j_per_th: float,
+        entry_per_year: FloatArray | float | None = None,
+        payback_window_days: FloatArray | float | None = None,
+    ) -> FloatArray:
+        """Orders per day as a share of installed capacity: ``entry_per_year / 365 x max(0, 1 - payback / window)``.
+
+        ``entry_per_year`` and ``payback_window_days`` override the model's (scalars or arrays that broadcast).
+        """
+        entry = self.entry_per_year if entry_per_year is None else entry_per_year
+        window = self.payback_window_days if payback_window_days is None else payback_window_days
+        pb = self.payback_days(hashprice_usd_per_ph_day, efficiency_j_per_th)
+        return np.asarray(np.asarray(entry) / 365.0 * np.clip(1 - pb / np.asarray(window), 0.0, 1.0))
+
+
+@dataclass
+class FleetState:
+    """Installed capacity per class and the order book, for a batch of paths (or of parameter sets).
+
+    ``capacity_ths`` (P, C) is installed [TH/s]; ``orders_ths`` (P, L) holds orders arriving in the coming
+    ``entry_lag_days`` days (slot ``d % L`` arrives on day ``d``); ``hashprice_signal`` (P,) is the moving average
+    of hashprice orders respond to; ``margin_avg_usd_per_mwh`` (P, C) the moving average of each class's margin.
+    """
+
+    capacity_ths: FloatArray
+    orders_ths: FloatArray
+    hashprice_signal: FloatArray
+    margin_avg_usd_per_mwh: FloatArray
+
+    @classmethod
+    def start(
+        cls,
+        supply: SupplyModel,
+        capacity_ths: FloatArray,
+        efficiency_j_per_th: FloatArray,
+        entry_class: int,
+        hashprice_signal: FloatArray,
+        margin_hashprice: FloatArray,
+        entry_per_year: FloatArray | float | None = None,
+        payback_window_days: FloatArray | float | None = None,
+    ) -> FleetState:
+        """A state at steady orders: the order book holds ``entry_lag_days`` days of orders at today's signal.
+
+        ``capacity_ths`` (P, C); ``hashprice_signal`` and ``margin_hashprice`` (P,) are the recent mean hashprices
+        (over ``entry_signal_days`` and ``retire_window_days``) that start the two moving averages.
+        """
+        cap = np.array(capacity_ths, dtype=float)
+        rate = supply.order_rate_per_day(hashprice_signal, float(efficiency_j_per_th[entry_class]), entry_per_year, payback_window_days)
+        lag = max(supply.entry_lag_days, 1)
+        orders = np.repeat((rate * cap.sum(axis=1))[:, None], lag, axis=1) if supply.entry_lag_days > 0 else np.zeros((cap.shape[0], 1))
+        margins = supply.margin_usd_per_mwh(margin_hashprice, efficiency_j_per_th)
+        return cls(cap, orders, np.array(hashprice_signal, dtype=float), np.array(margins, dtype=float))
+
+
+def fleet_step(
+    state: FleetState,
+    supply: SupplyModel,
+    hashprice_usd_per_ph_day: FloatArray,
+    efficiency_j_per_th: FloatArray,
+    entry_class: int,
+    day: int,
+    entry_per_year: FloatArray | float | None = None,
+    payback_window_days: FloatArray | float | None = None,
+    retire_per_year: FloatArray | float | None = None,
+) -> None:
+    """Advance installed capacity by one day in place: retire, receive orders, place orders.
+
+    1. The margin's moving average of each class (time constant ``retire_window_days``) moves toward today's margin;
+       where it is negative the class loses ``retire_per_year / 365`` of its capacity.
+    2. Orders placed ``entry_lag_days`` ago arrive in class ``entry_class``.
+    3. The hashprice signal (time constant ``entry_signal_days``) sets today's orders:
+       ``installed x entry_per_year / 365 x max(0, 1 - payback / payback_window_days)``.
+
+    ``entry_per_year``, ``payback_window_days`` and ``retire_per_year`` override the model's, as scalars or
+    (P,) arrays (one parameter set per path, as :func:`fit_supply_model` uses).
+    """
+    retire = supply.retire_per_year if retire_per_year is None else retire_per_year
+    hp = np.asarray(hashprice_usd_per_ph_day)
+    state.margin_avg_usd_per_mwh += (supply.margin_usd_per_mwh(hp, efficiency_j_per_th) - state.margin_avg_usd_per_mwh) / supply.retire_window_days
+    keep = 1.0 - np.asarray(retire, dtype=float).reshape(-1, 1) / 365.0
+    state.capacity_ths *= np.where(state.margin_avg_usd_per_mwh < 0, keep, 1.0)
+    slot = day % state.orders_ths.shape[1]
+    if supply.entry_lag_days > 0:
+        state.capacity_ths[:, entry_class] += state.orders_ths[:, slot]
+    state.hashprice_signal += (hp - state.hashprice_signal) / supply.entry_signal_days
+    rate = supply.order_rate_per_day(state.hashprice_signal, float(efficiency_j_per_th[entry_class]), entry_per_year, payback_window_days)
+    orders = rate * state.capacity_ths.sum(axis=1)
+    if supply.entry_lag_days > 0:
+        state.orders_ths[:, slot] = orders
+    else:
+        state.capacity_ths[:, entry_class] += orders
+
+
+def real_hashprice(network: pd.DataFrame) -> pd.Series:
+    """Daily network hashprice [USD/PH/day] from history (fees 0 where unknown: a lower bound there)."""
+    fees = network["fees_btc"].fillna(0.0) / network["block_count"]
+    hp = hashprice_usd_per_ph_day(network["price_usd"], network["difficulty_mean"], network["issuance_btc"] / network["block_count"], fees)
+    return pd.Series(np.asarray(hp, dtype=float), index=network.index)
+
+
+@dataclass
+class Replay:
+    """A replay of the fleet through real history: (P, T) online and installed hashrate, the final state."""
+
+    days: pd.DatetimeIndex
+    online_ths: FloatArray
+    installed_ths: FloatArray
+    classes: tuple[EfficiencyClass, ...]
+    state: FleetState
+
+
+def replay_fleet(
+    network: pd.DataFrame,
+    start: str = "2016-07-01",
+    end: str | pd.Timestamp | None = None,
+    supply: SupplyModel | None = None,
+    entry_per_year: FloatArray | float | None = None,
+    payback_window_days: FloatArray | float | None = None,
+    retire_per_year: FloatArray | float | None = None,
+) -> Replay:
+    """Drive the fleet model with the real daily hashprice from ``start`` to ``end`` (inclusive UTC days).
+
+    New capacity enters the :data:`FRONTIER` class on sale that day; the fleet starts in the frontier class of
+    ``start`` with installed capacity = real hashrate (7-day mean) / online fraction. Online hashrate is installed
+    capacity times :meth:`SupplyModel.online_fraction` at the hashprice ``response_lag_days`` earlier (no
+    first-order lag: the fit compares monthly means). Parameters may be (P,) arrays. Uses only rows up to ``end``.
+    """
+    supply = supply or SupplyModel()
+    lo = pd.Timestamp(start, tz="UTC")
+    hi = network.index[-1] if end is None else pd.Timestamp(end).tz_convert("UTC") if pd.Timestamp(end).tzinfo else pd.Timestamp(end, tz="UTC")
+    net = network.loc[:hi]
+    hp_all = real_hashprice(net)
+    hp = hp_all.loc[lo:]
+    if len(hp) < 30:
+        raise ScenarioError(f"start/end: {lo.date()}..{hi.date()} holds {len(hp)} days; allowed: at least 30 days of history")
+    released = [(pd.Timestamp(d, tz="UTC"), c) for d, c in FRONTIER if pd.Timestamp(d, tz="UTC") <= hi]
+    if not released or released[0][0] > lo:
+        raise ScenarioError(f"start: got {lo.date()}, allowed: on or after {FRONTIER[0][0]} (the first machine class in the catalog)")
+    classes = tuple(c for _, c in released)
+    eff = np.array([c.efficiency_j_per_th for c in classes])
+    entry_idx = np.searchsorted(np.array([d.value for d, _ in released]), hp.index.asi8, side="right") - 1
+    p = int(np.broadcast(*(np.asarray(0.0 if v is None else v) for v in (entry_per_year, payback_window_days, retire_per_year))).size)
+    cls0 = int(entry_idx[0])
+    hp0 = float(hp.iloc[0])
+    h0 = float(net["hashrate_ths"].loc[:lo].iloc[-7:].mean())
+    installed0 = h0 / float(supply.online_fraction(np.array(hp0), eff)[cls0])
+    cap = np.zeros((p, len(classes)))
+    cap[:, cls0] = installed0
+    sig0 = float(hp_all.loc[:lo].iloc[-int(supply.entry_signal_days) :].mean())
+    mar0 = float(hp_all.loc[:lo].iloc[-int(supply.retire_window_days) :].mean())
+    state = FleetState.start(supply, cap, eff, cls0, np.full(p, sig0), np.full(p, mar0), entry_per_year, payback_window_days)
+    n = len(hp)
+    online = np.zeros((p, n))
+    installed = np.zeros((p, n))
+    hp_values = hp.to_numpy()
+    lagged_hp = hp_all.shift(supply.response_lag_days).loc[lo:].bfill().to_numpy()
+    frac = supply.online_fraction(lagged_hp, eff)  # (T, C)
+    for d in range(n):
+        fleet_step(state, supply, np.full(p, hp_values[d]), eff, int(entry_idx[d]), d, entry_per_year, payback_window_days, retire_per_year)
+        online[:, d] = state.capacity_ths @ frac[d]
+        installed[:, d] = state.capacity_ths.sum(axis=1)
+    return Replay(hp.index, online, installed, classes, state)
+
+
+@dataclass(frozen=True)
+class SupplyFit:
+    """The result of :func:`fit_supply_model`: the best grid point, its error, and the in-sample growth check."""
+
+    supply: SupplyModel
+    rmse_log: float
+    """Root mean square of log(model / real) of monthly mean hashrate over the fit window."""
+    real_growth_per_year: float
+    """Real hashrate growth over the window, log per year (first to last 30-day mean)."""
+    model_growth_per_year: float
+    fitted_on: str
+    grid_points: int
+
+
+FIT_GRID: dict[str, tuple[float, ...]] = {
+    "entry_per_year": (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0),
+    "payback_window_days": (180.0, 270.0, 365.0, 540.0, 730.0, 1095.0, 1460.0, 2190.0),
+    "retire_per_year": (0.0, 0.25, 0.5, 1.0),
+    "entry_lag_days": (60.0, 120.0, 180.0),
+}
+"""The grid :func:`fit_supply_model` searches (every combination)."""
+
+
+def fit_supply_model(
+    network: pd.DataFrame | None = None, start: str = "2016-07-01", end: str | pd.Timestamp | None = None, supply: SupplyModel | None = None
+) -> SupplyFit:
+    """Fit the entry and retirement parameters to the real hashrate between ``start`` and ``end`` by grid search.
+
+    Each grid point replays the fleet through history (:func:`replay_fleet`, driven by the real hashprice) and is
+    scored by the root mean square of log(model / real) of monthly mean hashrate. Uses no data after ``end``:
+    the out-of-sample backtest refits with ``end`` = its start date. Stated parameters (power cost, ASIC price,
+    moving-average windows) are taken from ``supply``.
+    """
+    net = load_network_daily() if network is None else network
+    base = supply or SupplyModel()
+    grid = np.array(np.meshgrid(FIT_GRID["entry_per_year"], FIT_GRID["payback_window_days"], FIT_GRID["retire_per_year"], indexing="ij")).reshape(3, -1)
+    best: tuple[float, SupplyModel, FloatArray, pd.DatetimeIndex] | None = None
+    for lag in FIT_GRID["entry_lag_days"]:
+        sup = dc_replace(base, entry_lag_days=int(lag))
+        rep = replay_fleet(net, start, end, sup, grid[0], grid[1], grid[2])
+        real = net["hashrate_ths"].reindex(rep.days)
+        model = pd.DataFrame(rep.online_ths.T, index=rep.days).resample("MS").mean()
+        real_m = real.resample("MS").mean()
+        err = np.sqrt(((np.log(model.to_numpy()) - np.log(real_m.to_numpy())[:, None]) ** 2).mean(axis=0))
+        k = int(np.argmin(err))
+        if best is None or err[k] < best[0]:
+            fitted = dc_replace(sup, entry_per_year=float(grid[0, k]), payback_window_days=float(grid[1, k]), retire_per_year=float(grid[2, k]))
+            best = (float(err[k]), fitted, rep.online_ths[k], rep.days)
+    assert best is not None
+    err_k, fitted, online, days = best
+    real = net["hashrate_ths"].reindex(days).to_numpy()
+    years = (days[-1] - days[0]).days / 365.0
+    return SupplyFit(
+        supply=fitted,
+        rmse_log=err_k,
+        real_growth_per_year=float(np.log(real[-30:].mean() / real[:30].mean()) / years),
+        model_growth_per_year=float(np.log(online[-30:].mean() / online[:30].mean()) / years),
+        fitted_on=f"{days[0].date()}..{days[-1].date()}",
+        grid_points=grid.shape[1] * len(FIT_GRID["entry_lag_days"]),
+    )
+
+
+def fleet_at(
+    date: str | pd.Timestamp, network: pd.DataFrame | None = None, supply: SupplyModel | None = None, start: str = "2016-07-01"
+) -> tuple[EfficiencyClass, ...]:
+    """The fleet mix on ``date``: shares of installed capacity per class from a replay of history up to that day.
+
+    Uses only rows of ``network`` up to ``date``; the classes are the :data:`FRONTIER` classes on sale by then.
+    """
+    net = load_network_daily() if network is None else network
+    rep = replay_fleet(net, start, date, supply)
+    cap = rep.state.capacity_ths[0]
+    shares = cap / cap.sum()
+    return tuple(EfficiencyClass(c.name, c.efficiency_j_per_th, float(s)) for c, s in zip(rep.classes, shares, strict=True))
 
 
 @dataclass(frozen=True)
@@ -355,12 +679,21 @@ def simulate_network(
     price_model: PriceModel | None = None,
     fee_model: FeeModel | None = None,
     network: pd.DataFrame | None = None,
+    price_measure: PriceMeasure | None = None,
+    prices_usd: FloatArray | None = None,
+    start_height: int | None = None,
 ) -> NetworkSimResult:
     """Simulate the network forward from the last day of the history (default: bundled, 2025-12-29).
 
     Starts from that day's price, difficulty, hashrate and block height; prices
-    follow ``price_model`` (fitted to 2018 onward by default), fees ``fee_model``
-    (fitted to the last year), hashrate the ``supply`` model with ``events``.
+    follow ``price_model`` (default: fitted to 2018 onward, its drift set by
+    ``price_measure``, default neutral: see :class:`mullet.scenarios.PriceMeasure`),
+    fees ``fee_model`` (fitted to the last year, with spikes), hashrate the
+    ``supply`` model (margin-driven entry and retirement) with ``events``.
+    ``prices_usd`` (paths, days) or (days,) replaces the simulated prices by a
+    given path (e.g. the realised one in a backtest). ``start_height`` is the next
+    block's height (default: from the history's daily block counts). Only rows of
+    ``network`` are used: pass a history cut at a date to start there.
     """
     if paths < 1 or not 0 < years <= 30:
         raise ScenarioError(f"paths/years: got {paths}/{years}, allowed: paths >= 1, 0 < years <= 30")
@@ -368,7 +701,10 @@ def simulate_network(
     supply = supply or SupplyModel()
     if abs(sum(c.share_fraction for c in supply.classes) - 1) > 1e-6:
         raise ScenarioError("supply.classes: shares must add up to 1")
-    price_model = price_model or fit_price_model(prices=net["price_usd"])
+    if price_model is None:
+        price_model = apply_price_measure(fit_price_model(prices=net["price_usd"]), price_measure)
+    elif price_measure is not None:
+        price_model = apply_price_measure(price_model, price_measure)
     fee_model = fee_model or fit_fee_model(network=net)
     events = events or []
     rng = rng_from(seed)
@@ -377,14 +713,24 @@ def simulate_network(
     days = pd.date_range(last + pd.Timedelta(days=1), periods=n_days, freq="D")
     start_diff = float(net["difficulty_mean"].iloc[-1])
     h0 = float(net["hashrate_ths"].iloc[-7:].mean())
-    start_height = int(daily_heights(net)["last_height"].iloc[-1]) + 1
+    if start_height is None:
+        start_height = int(daily_heights(net)["last_height"].iloc[-1]) + 1
     epoch_start = (start_height // RETARGET_INTERVAL_BLOCKS) * RETARGET_INTERVAL_BLOCKS
     into_epoch = start_height - epoch_start
     first_time = -into_epoch * start_diff * _HASHES / (h0 * 1e12)  # blocks so far at the mean interval D x 2**32 / H
 
-    prices = simulate_prices_usd(price_model, float(net["price_usd"].iloc[-1]), n_days, paths, rng)
+    if prices_usd is not None:
+        given = np.asarray(prices_usd, dtype=float)
+        prices = np.broadcast_to(given if given.ndim == 2 else given[None, :], (paths, given.shape[-1]))
+        if prices.shape[1] < n_days or not (prices[:, :n_days] > 0).all():
+            raise ScenarioError(f"prices_usd: got {prices.shape[1]} days, allowed: >= {n_days} days of positive prices")
+        prices = np.ascontiguousarray(prices[:, :n_days])
+        rng.standard_normal(1)  # keep the generator moving the same way whatever the prices
+    else:
+        prices = simulate_prices_usd(price_model, float(net["price_usd"].iloc[-1]), n_days, paths, rng)
     fees = simulate_fees_btc_per_block(fee_model, n_days, paths, rng)
     cap_mult, online_mult = _event_multipliers(events, days)
+    cap_step = cap_mult / np.concatenate([[1.0], cap_mult[:-1]])
     eff = np.array([c.efficiency_j_per_th for c in supply.classes])
     shares = np.array([c.share_fraction for c in supply.classes])
     sub0 = block_subsidy(start_height) / 1e8
@@ -393,7 +739,10 @@ def simulate_network(
     if online0 <= 0.01:
         raise ScenarioError("supply: under 1% of the fleet pays its power at today's hashprice; lower power_cost_median_usd_per_mwh")
     installed0 = h0 / online0  # TH/s installed so that today's hashrate is what today's economics support
-    growth = supply.capacity_growth_per_year * np.arange(1, n_days + 1) / 365.0
+    real_hp = real_hashprice(net)
+    signal0 = float(real_hp.iloc[-int(supply.entry_signal_days) :].mean())
+    margin0 = float(real_hp.iloc[-int(supply.retire_window_days) :].mean())
+    fleet = FleetState.start(supply, np.tile(installed0 * shares, (paths, 1)), eff, len(eff) - 1, np.full(paths, signal0), np.full(paths, margin0))
     hashrate = np.zeros((paths, n_days))
     hashprice = np.zeros((paths, n_days))
     switched = np.zeros((paths, n_days))
@@ -406,12 +755,16 @@ def simulate_network(
         hashprice[:, d] = hp
         lagged = history[:, d % history.shape[1]].copy()
         history[:, d % history.shape[1]] = hp
-        capacity = installed0 * cap_mult[d] * (shares + np.eye(len(shares))[-1] * growth[d])  # growth in the newest class
-        target = (capacity * supply.online_fraction(lagged)).sum(axis=1)
+        if cap_step[d] != 1.0:
+            fleet.capacity_ths *= cap_step[d]
+            fleet.orders_ths *= cap_step[d]
+        fleet_step(fleet, supply, hp, eff, len(eff) - 1, d)
+        capacity = fleet.capacity_ths
+        target = (capacity * supply.online_fraction(lagged, eff)).sum(axis=1)
         state["h"] = state["h"] + (target - state["h"]) / supply.response_time_constant_days
         h = state["h"] * online_mult[d]
         hashrate[:, d] = h
-        switched[:, d] = 1 - h / capacity.sum()
+        switched[:, d] = 1 - h / capacity.sum(axis=1)
         return h
 
     sim = simulate_blocks(None, bits_for_difficulty(start_diff), start_height, epoch_start, first_time, n_days, paths, rng, hashrate_fn=hashrate_fn)
