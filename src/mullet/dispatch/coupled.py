@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit, prange
+from numba import njit
 
 from mullet.dispatch.fast import _worth
 from mullet.dispatch.inputs import SiteInputs
@@ -100,6 +100,13 @@ def _pop(key: FloatArray, wt: FloatArray, n: int) -> int:  # pragma: no cover - 
 
 
 @njit(cache=True)
+def _grown(a: FloatArray, n: int) -> FloatArray:  # pragma: no cover - compiled
+    b = np.empty(2 * a.shape[0] + 64)
+    b[:n] = a[:n]
+    return b
+
+
+@njit(cache=True)
 def _ramp_dp(
     wr: FloatArray,
     hr: FloatArray,
@@ -114,13 +121,16 @@ def _ramp_dp(
     ``wr`` (T,) its worth [USD/MWh], ``hr`` (T,) its room [MW] (0 where held at
     the floor), ``cap`` (T,) the capacity above all floors [MW], ``wfree``/``wdth``
     (T, M) worth and width of the other items, ``rstep`` the largest change per
-    interval [MW]. The value function of the DP is concave piecewise linear, kept
-    as a left heap (slope rises by the weight when moving left past a breakpoint)
-    and a right heap (slope falls moving right), each with a lazy position offset.
+    interval [MW]. The value function of the DP is concave piecewise linear on
+    ``[0, hi]``: interior breakpoints are kept in a left heap (the slope rises by
+    the weight when moving left past one) and a right heap (it falls moving
+    right), each with a lazy position offset; the domain ends are walls. Items
+    beyond a wall are dead and dropped when a whole heap is.
     """
     t_n = wr.shape[0]
     m_n = wfree.shape[1]
-    size = t_n * (2 * m_n + 6) + 16
+    room = 2 * m_n + 8  # the most pushes one interval makes on either heap
+    size = 64 + 4 * room
     lk = np.empty(size)
     lw = np.empty(size)
     rk = np.empty(size)
@@ -132,38 +142,43 @@ def _ramp_dp(
     nr = 0
     offl = 0.0
     offr = 0.0
+    top = 0.0  # upper wall; the lower wall is always 0
     for t in range(t_n):
+        if nl + room > lk.shape[0]:
+            lk = _grown(lk, nl)
+            lw = _grown(lw, nl)
+        if nr + room > rk.shape[0]:
+            rk = _grown(rk, nr)
+            rw = _grown(rw, nr)
         u = min(hr[t], cap[t])
         if u < 0.0:
             u = 0.0
         if t == 0:
-            nl = _push(lk, lw, nl, offl, _BIG)
-            nr = _push(rk, rw, nr, u - offr, _BIG)
+            top = u
         else:
             offl -= rstep
             offr += rstep
-            # the domain x >= 0
-            if rk[0] + offr <= 0.0:
+            # the lower wall stays at 0: left items at or below it are dead
+            if nr > 0 and rk[0] + offr <= 0.0:
                 s = 0.0
                 while nr > 0 and rk[0] + offr <= 0.0:
                     s += rw[0]
                     nr = _pop(rk, rw, nr)
                 nl = 0
-                nl = _push(lk, lw, nl, offl, _BIG)
                 nr = _push(rk, rw, nr, -offr, s)
-            else:
-                nl = _push(lk, lw, nl, offl, _BIG)
-            # the domain x <= u
-            if offl - lk[0] >= u:
+            elif nl > 0 and offl - lk[0] <= 0.0:
+                nl = 0
+            # the upper wall moves out by the ramp, then in to u
+            top = min(top + rstep, u)
+            if nl > 0 and offl - lk[0] >= top:
                 s = 0.0
-                while nl > 0 and offl - lk[0] >= u:
+                while nl > 0 and offl - lk[0] >= top:
                     s += lw[0]
                     nl = _pop(lk, lw, nl)
                 nr = 0
-                nr = _push(rk, rw, nr, u - offr, _BIG)
-                nl = _push(lk, lw, nl, offl - u, s)
-            else:
-                nr = _push(rk, rw, nr, u - offr, _BIG)
+                nl = _push(lk, lw, nl, offl - top, s)
+            elif nr > 0 and rk[0] + offr >= top:
+                nr = 0
         # this interval's value: slope wr below every kink, a kink where each other item becomes marginal
         m = 0
         for i in range(m_n):
@@ -186,11 +201,15 @@ def _ramp_dp(
                 continue
             if p <= 0.0:
                 base -= drop
-            elif p < u:
+            elif p < top:
                 # concave kink: push left, then move its weight to the right heap
                 nl = _push(lk, lw, nl, offl - p, drop)
                 g = drop
-                while g > 0.0 and nl > 0:
+                while g > 0.0:
+                    if nl == 0 or offl - lk[0] <= 0.0:
+                        nl = 0
+                        nr = _push(rk, rw, nr, -offr, g)
+                        break
                     q = offl - lk[0]
                     w = lw[0]
                     if w <= g:
@@ -203,7 +222,11 @@ def _ramp_dp(
                         g = 0.0
         if base > 0.0:
             g = base
-            while g > 0.0 and nr > 0:
+            while g > 0.0:
+                if nr == 0 or rk[0] + offr >= top:
+                    nr = 0
+                    nl = _push(lk, lw, nl, offl - top, g)
+                    break
                 q = rk[0] + offr
                 w = rw[0]
                 if w <= g:
@@ -216,7 +239,11 @@ def _ramp_dp(
                     g = 0.0
         elif base < 0.0:
             g = -base
-            while g > 0.0 and nl > 0:
+            while g > 0.0:
+                if nl == 0 or offl - lk[0] <= 0.0:
+                    nl = 0
+                    nr = _push(rk, rw, nr, -offr, g)
+                    break
                 q = offl - lk[0]
                 w = lw[0]
                 if w <= g:
@@ -227,10 +254,10 @@ def _ramp_dp(
                     lw[0] = w - g
                     nr = _push(rk, rw, nr, q - offr, g)
                     g = 0.0
-        lo = offl - lk[0]
-        hi = rk[0] + offr
-        lo_arg[t] = max(min(lo, u), 0.0)
-        hi_arg[t] = max(min(hi, u), lo_arg[t])
+        lo = offl - lk[0] if nl > 0 else 0.0
+        hi = rk[0] + offr if nr > 0 else top
+        lo_arg[t] = max(min(lo, top), 0.0)
+        hi_arg[t] = max(min(hi, top), lo_arg[t])
     # read the schedule back: each interval's argmax clamped to the ramp window of the next
     x[t_n - 1] = lo_arg[t_n - 1]
     for t in range(t_n - 2, -1, -1):
@@ -358,6 +385,7 @@ def _ascent_direction(
     qmax: FloatArray,
     charge: float,
     x: FloatArray,
+    z: FloatArray,
     q: FloatArray,
     pick: npt.NDArray[np.bool_],
 ) -> tuple[int, float, bool]:  # pragma: no cover - compiled
@@ -418,7 +446,12 @@ def _ascent_direction(
             m1 = month[b - 1]
             if m1 - m0 > 1:
                 return 0, 0.0, False
-            base = _seg_value(wr, hr, wfree, wdth, rstep, ramped, month, q, a, b)
+            # the schedule restricted to a piece is optimal for it (the cut multipliers are 0)
+            base = 0.0
+            for t in range(a, b):
+                base += wr[t] * x[t]
+                for i in range(wfree.shape[1]):
+                    base += wfree[t, i] * z[t, i]
             if m0 == m1:
                 if allowed[m0]:
                     qq[m0] = q[m0] + sign * h[m0]
@@ -524,7 +557,7 @@ def _inner(
     z[:, :] = zs
     certified = False
     for _it in range(100):
-        sign, gain, ok = _ascent_direction(wr, hr, wfree, wdth, rstep, ramped, month, qmax, charge_per_interval, x, q, pick)
+        sign, gain, ok = _ascent_direction(wr, hr, wfree, wdth, rstep, ramped, month, qmax, charge_per_interval, x, z, q, pick)
         if not ok:
             break
         if sign == 0 or gain <= 1e-6 * (1.0 + charge_per_interval):
@@ -581,6 +614,26 @@ def _inner(
 
 
 @njit(cache=True)
+def _capped(z: FloatArray, flex_col: int, flex_width: float, dt: float) -> float:  # pragma: no cover - compiled
+    total = 0.0
+    for t in range(z.shape[0]):
+        total += (flex_width - z[t, flex_col]) * dt
+    return total
+
+
+@njit(cache=True)
+def _fits(hr: FloatArray, wdth: FloatArray, q: FloatArray, month: IntArray, cap_const: float, use_peak: bool) -> bool:  # pragma: no cover - compiled
+    """True when every item at full load fits under the cap in every interval: nothing competes for capacity."""
+    for t in range(hr.shape[0]):
+        total = hr[t]
+        for i in range(wdth.shape[1]):
+            total += wdth[t, i]
+        if total > (q[month[t]] if use_peak else cap_const) + 1e-9:
+            return False
+    return True
+
+
+@njit(cache=True)
 def _solve_path(
     wr: FloatArray,
     hr: FloatArray,
@@ -605,88 +658,120 @@ def _solve_path(
     """One path: the flexible-AI multiplier by bisection around :func:`_inner`.
 
     ``flex_base`` (T,) is the served flexible MW's worth before the multiplier
-    (revenue lost + SLA credit - energy cost). Returns the objective (per-interval
-    units), the certificate and the multiplier [USD/MWh].
+    (revenue lost + SLA credit - energy cost). The first guess is the multiplier
+    the budget would have if the block competed with nothing (cap the dearest
+    intervals). Where nothing competes with it for capacity at the optimum, that
+    guess is exact (one solve, the tied intervals served up to the budget);
+    otherwise two solves just below and above it bracket the budget, and
+    bisection takes over where they do not. Returns the
+    objective (per-interval units), the certificate and the multiplier [USD/MWh].
     """
     t_n = wr.shape[0]
-    best, cert = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, x, z, q)
     if flex_col < 0 or flex_width <= 0.0:
+        best, cert = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, x, z, q)
         return best, cert, 0.0
-    capped = 0.0
-    for t in range(t_n):
-        capped += (flex_width - z[t, flex_col]) * dt
     tol_b = 1e-9 * max(1.0, budget_mwh)
-    if capped <= budget_mwh + tol_b:
-        return best, cert, 0.0
-    # bracket: at lam_hi the served block is worth more than anything else and than the peak charge
-    top = 0.0
-    for t in range(t_n):
-        top = max(top, wr[t], -flex_base[t])
-        for i in range(wfree.shape[1]):
-            if i != flex_col:
-                top = max(top, wfree[t, i])
-    lam_lo = 0.0
-    lam_hi = 2.0 * top + charge_per_interval + 1.0
-    x_lo = x.copy()
-    z_lo = z.copy()
-    q_lo = q.copy()
-    c_lo = capped
-    cert_lo = cert
-    x_hi = np.empty_like(x)
-    z_hi = np.empty_like(z)
-    q_hi = np.empty_like(q)
-    xm = np.empty_like(x)
-    zm = np.empty_like(z)
-    qm = np.empty_like(q)
-    # first guess: the multiplier if the block competed with nothing (cap the dearest intervals up to the budget)
     dear = np.sort(-flex_base)[::-1]
     n_full = int(budget_mwh / (flex_width * dt))
     lam0 = max(dear[n_full], 0.0) if n_full < t_n else 0.0
-    guess_lo = max(lam0 * (1.0 - 1e-12) - 1e-9, 0.0)
-    guess_hi = lam0 * (1.0 + 1e-12) + 1e-9
-    for lam in (guess_lo, guess_hi):
-        if lam <= lam_lo or lam >= lam_hi:
-            continue
+    # nothing competes with the block for capacity: one solve at lam0, the tied intervals served up to the budget
+    for t in range(t_n):
+        wfree[t, flex_col] = flex_base[t] + lam0
+    _v, ok = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, x, z, q)
+    if _fits(hr, wdth, q, month, cap_const, charge_per_interval > 0.0):
+        excess = _capped(z, flex_col, flex_width, dt) - budget_mwh
+        if lam0 > 0.0:
+            for t in range(t_n):
+                if excess <= 0.0:
+                    break
+                if wfree[t, flex_col] == 0.0 and z[t, flex_col] < flex_width:
+                    add = min(flex_width - z[t, flex_col], excess / dt)
+                    z[t, flex_col] += add
+                    excess -= add * dt
+        if abs(excess) <= tol_b or (lam0 == 0.0 and excess <= tol_b):
+            for t in range(t_n):
+                wfree[t, flex_col] = flex_base[t]
+            return _primal(wr, value_free, x, z, month, qmax.shape[0], charge_per_interval), ok, lam0
+    x_lo = np.empty_like(x)
+    z_lo = np.empty_like(z)
+    q_lo = np.empty_like(q)
+    x_hi = np.empty_like(x)
+    z_hi = np.empty_like(z)
+    q_hi = np.empty_like(q)
+    have_lo = False
+    have_hi = False
+    c_lo = 0.0
+    c_hi = 0.0
+    cert_lo = True
+    cert_hi = True
+    lam_lo = 0.0
+    # at lam_big the served block is worth more than anything else and than the peak charge
+    big = 0.0
+    for t in range(t_n):
+        big = max(big, wr[t], -flex_base[t])
+        for i in range(wfree.shape[1]):
+            if i != flex_col:
+                big = max(big, wfree[t, i])
+    lam_hi = 2.0 * big + charge_per_interval + 1.0
+    guesses = np.array([0.0]) if lam0 <= 0.0 else np.array([max(lam0 * (1.0 - 1e-12) - 1e-9, 0.0), lam0 * (1.0 + 1e-12) + 1e-9])
+    for lam in guesses:
         for t in range(t_n):
             wfree[t, flex_col] = flex_base[t] + lam
-        _vm, cm_ok = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, xm, zm, qm)
-        cm = 0.0
-        for t in range(t_n):
-            cm += (flex_width - zm[t, flex_col]) * dt
-        if cm > budget_mwh + tol_b:
-            lam_lo, c_lo, cert_lo = lam, cm, cm_ok
-            x_lo[:] = xm
-            z_lo[:, :] = zm
-            q_lo[:] = qm
+        _v, ok = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, x, z, q)
+        c = _capped(z, flex_col, flex_width, dt)
+        if c > budget_mwh + tol_b:
+            lam_lo, c_lo, cert_lo, have_lo = lam, c, ok, True
+            x_lo[:] = x
+            z_lo[:, :] = z
+            q_lo[:] = q
         else:
-            lam_hi = lam
+            lam_hi, c_hi, cert_hi, have_hi = lam, c, ok, True
+            x_hi[:] = x
+            z_hi[:, :] = z
+            q_hi[:] = q
             break
-    for t in range(t_n):
-        wfree[t, flex_col] = flex_base[t] + lam_hi
-    _v_hi, cert_hi = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, x_hi, z_hi, q_hi)
-    c_hi = 0.0
-    for t in range(t_n):
-        c_hi += (flex_width - z_hi[t, flex_col]) * dt
+    if have_hi and not have_lo and lam_hi == 0.0:
+        # the budget does not bind
+        for t in range(t_n):
+            wfree[t, flex_col] = flex_base[t]
+        return _primal(wr, value_free, x, z, month, qmax.shape[0], charge_per_interval), cert_hi, 0.0
+    if not have_lo:
+        # the guess was too high (the block competes for capacity): the low end of the bracket is 0
+        lam_lo = 0.0
+        for t in range(t_n):
+            wfree[t, flex_col] = flex_base[t]
+        _v, cert_lo = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, x_lo, z_lo, q_lo)
+        c_lo = _capped(z_lo, flex_col, flex_width, dt)
+        if c_lo <= budget_mwh + tol_b:
+            for t in range(t_n):
+                wfree[t, flex_col] = flex_base[t]
+            x[:] = x_lo
+            z[:, :] = z_lo
+            q[:] = q_lo
+            return _primal(wr, value_free, x, z, month, qmax.shape[0], charge_per_interval), cert_lo, 0.0
+    if not have_hi:
+        for t in range(t_n):
+            wfree[t, flex_col] = flex_base[t] + lam_hi
+        _v, cert_hi = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, x_hi, z_hi, q_hi)
+        c_hi = _capped(z_hi, flex_col, flex_width, dt)
     for _it in range(200):
         if lam_hi - lam_lo <= 1e-11 * max(1.0, lam_hi) + 3e-9 or abs(c_hi - budget_mwh) <= tol_b:
             break
         lam = 0.5 * (lam_lo + lam_hi)
         for t in range(t_n):
             wfree[t, flex_col] = flex_base[t] + lam
-        _vm, cm_ok = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, xm, zm, qm)
-        cm = 0.0
-        for t in range(t_n):
-            cm += (flex_width - zm[t, flex_col]) * dt
-        if cm > budget_mwh + tol_b:
-            lam_lo, c_lo, cert_lo = lam, cm, cm_ok
-            x_lo[:] = xm
-            z_lo[:, :] = zm
-            q_lo[:] = qm
+        _v, ok = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, x, z, q)
+        c = _capped(z, flex_col, flex_width, dt)
+        if c > budget_mwh + tol_b:
+            lam_lo, c_lo, cert_lo = lam, c, ok
+            x_lo[:] = x
+            z_lo[:, :] = z
+            q_lo[:] = q
         else:
-            lam_hi, c_hi, cert_hi = lam, cm, cm_ok
-            x_hi[:] = xm
-            z_hi[:, :] = zm
-            q_hi[:] = qm
+            lam_hi, c_hi, cert_hi = lam, c, ok
+            x_hi[:] = x
+            z_hi[:, :] = z
+            q_hi[:] = q
     for t in range(t_n):
         wfree[t, flex_col] = flex_base[t]
     # mix the two bracketing solutions so that the budget is met exactly
@@ -699,7 +784,7 @@ def _solve_path(
     return v_mix, cert_lo and cert_hi, 0.5 * (lam_lo + lam_hi)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _solve_paths(
     wr: FloatArray,
     hr: FloatArray,
@@ -720,8 +805,8 @@ def _solve_paths(
     value: FloatArray,
     certified: npt.NDArray[np.bool_],
 ) -> None:  # pragma: no cover - compiled
-    """Many paths at once (parallel over paths): objective per path, certificate per path."""
-    for p in prange(wr.shape[0]):
+    """Many paths in one call: objective per path, certificate per path (parallelise over processes, as the planner does)."""
+    for p in range(wr.shape[0]):
         x = np.empty(wr.shape[1])
         z = np.empty(wfree.shape[1:])
         q = np.empty(qmax.shape[1])
