@@ -34,12 +34,20 @@ def solve_with_linopy(x: SiteInputs) -> float:
     profit = (margin * mine).sum() * dt
     site_load = mine.sum("fleet")
     if x.as_products and x.as_max_offer_fraction > 0:
+        # one offer per award block (e.g. the day-ahead hour), fleet and product, held through the block
         product = pd.Index(x.as_products, name="product")
-        offer = m.add_variables(lower=0, coords=[time, fleet, product], name="offer")
+        n_a = max(1, x.as_award_intervals)
+        n_blk = (x.n + n_a - 1) // n_a
+        award = pd.RangeIndex(n_blk, name="award")
+        offer = m.add_variables(lower=0, coords=[award, fleet, product], name="offer")
         as_price = xr.DataArray(x.as_price_usd_per_mw_h, coords=[time, product])
-        profit = profit + ((as_price - x.as_deployment_fraction * margin) * offer).sum() * dt
+        deploy = xr.DataArray(x.deployment_by_product, coords=[product])
+        of_block = xr.DataArray(np.arange(x.n) // n_a, coords=[time])
+        worth = ((as_price - deploy * margin) * dt).groupby(of_block.rename("award")).sum()  # (award, fleet, product)
+        profit = profit + (worth * offer).sum()
         floor = xr.DataArray(x.fleet_min_mw, coords=[fleet])
-        m.add_constraints(offer.sum("product") <= x.as_max_offer_fraction * (mine - floor), name="offer_cap")
+        held = offer.sum("product").isel(award=of_block.values).assign_coords(award=time.values).rename(award="time")
+        m.add_constraints(held <= x.as_max_offer_fraction * (mine - floor), name="offer_cap")
     if len(x.flex_names):
         block = pd.Index(x.flex_names, name="block")
         serve = m.add_variables(
@@ -50,8 +58,11 @@ def solve_with_linopy(x: SiteInputs) -> float:
         worth = xr.DataArray(x.flex_revenue_lost_usd_per_mwh + x.flex_sla_usd_per_mwh, coords=[block])
         profit = profit + ((worth - cost) * serve).sum() * dt
         site_load = site_load + serve.sum("block")
-        budget = xr.DataArray(x.flex_max_mw * x.n * dt - x.flex_budget_mwh, coords=[block])
-        m.add_constraints(serve.sum("time") * dt >= budget, name="flex_budget")
+        periods = x.budget_period if x.budget_period is not None else np.zeros(x.n, dtype=np.int64)
+        for k in np.unique(periods):
+            sel = np.flatnonzero(periods == k)
+            budget = xr.DataArray(x.flex_max_mw * len(sel) * dt - x.flex_budget_mwh, coords=[block])
+            m.add_constraints(serve.isel(time=sel).sum("time") * dt >= budget, name=f"flex_budget_{k}")
     m.add_constraints(site_load <= x.import_limit_mw - x.firm_ai_mw, name="interconnect")
     ramp = x.fleet_ramp_mw_per_h
     if np.isfinite(ramp).any():

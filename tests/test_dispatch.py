@@ -123,7 +123,8 @@ def test_objective_matches_pnl_minus_constants(default_august) -> None:  # type:
     r = dispatch_inputs(x, "lp")
     hours = x.n * x.dt_h
     firm_cost = np.sum(x.energy_cost_usd_per_mwh * x.firm_ai_mw) * x.dt_h
-    const = x.firm_ai_revenue_usd_per_h * hours + r.pnl["ppa_settlement_usd"] - firm_cost
+    reimbursed = np.sum(x.energy_cost_usd_per_mwh * x.firm_ai_pass_through_mw) * x.dt_h  # triple-net tenants pay their energy
+    const = x.firm_ai_revenue_usd_per_h * hours + r.pnl["ppa_settlement_usd"] - firm_cost + reimbursed
     assert r.pnl["net_usd"] == pytest.approx(r.objective_usd + const, rel=1e-9)
 
 
@@ -161,7 +162,9 @@ def test_example_scenarios_properties(path: Path) -> None:
 
 
 def test_mining_runs_exactly_when_value_beats_spot_not_ppa(default_august) -> None:  # type: ignore[no-untyped-def]
-    x = default_august
+    from dataclasses import replace
+
+    x = replace(default_august, as_award_intervals=1)  # offers per interval: the per-interval rule below
     r = dispatch_inputs(x, "fast")
     s = r.schedule
     margin = x.mining_value_usd_per_mwh[:, 0] - x.energy_cost_usd_per_mwh

@@ -34,7 +34,10 @@ def test_bundled_matches_the_values_used_here() -> None:
 
 
 def test_api_v2_json_hour_ending_and_gaps(tmp_path: Path) -> None:
-    rows = [{"period": f"2016-01-01T{h:02d}", "respondent": "ERCO", "type": "D", "type-name": "Demand", "value": str(int(REAL[h])), "value-units": "megawatthours"} for h in (6, 4, 2, 1)]
+    rows = [
+        {"period": f"2016-01-01T{h:02d}", "respondent": "ERCO", "type": "D", "type-name": "Demand", "value": str(int(REAL[h])), "value-units": "megawatthours"}
+        for h in (6, 4, 2, 1)
+    ]
     rows.append({"period": "2016-01-01T01", "respondent": "ERCO", "type": "NG", "value": "1"})  # net generation: ignored
     rows.append({"period": "2016-01-01T05", "respondent": "ERCO", "type": "D", "value": None})  # a blank
     path = tmp_path / "erco.json"
@@ -83,7 +86,14 @@ def test_ruggles_raw_file_and_mullet_layout(tmp_path: Path) -> None:
 
 
 def test_bad_inputs_name_file_row_and_column(tmp_path: Path) -> None:
-    dup = {"response": {"data": [{"period": "2016-01-01T01", "respondent": "ERCO", "type": "D", "value": 1}, {"period": "2016-01-01T01", "respondent": "ERCO", "type": "D", "value": 2}]}}
+    dup = {
+        "response": {
+            "data": [
+                {"period": "2016-01-01T01", "respondent": "ERCO", "type": "D", "value": 1},
+                {"period": "2016-01-01T01", "respondent": "ERCO", "type": "D", "value": 2},
+            ]
+        }
+    }
     with pytest.raises(DataError, match="two different values for the hour ending 2016-01-01 01:00"):
         parse_eia930_json(dup)
     with pytest.raises(DataError, match="not an EIA API response"):

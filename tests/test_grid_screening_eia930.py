@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -136,13 +134,10 @@ def test_many_bas_table_and_total(erco: pd.Series) -> None:
     assert results["ERCOT"].years_used == (2021, 2023)
 
 
-def test_cli_headroom_on_raw_eia930_and_many_bas(tmp_path: Path, erco: pd.Series) -> None:
-    run = [sys.executable, "-m", "mullet.cli", "grid", "headroom"]
-    out = subprocess.run(
-        [*run, "--rates", "0.5", "--format", "json", "--screening-report", str(tmp_path / "flags.csv")], capture_output=True, text=True, timeout=120
-    )
-    assert out.returncode == 0, out.stderr
-    doc = json.loads(out.stdout)["ERCO"]
+def test_cli_headroom_on_raw_eia930_and_many_bas(tmp_path: Path, erco: pd.Series, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["grid", "headroom", "--rates", "0.5", "--format", "json", "--screening-report", str(tmp_path / "flags.csv")], capsys)
+    assert code == 0, err
+    doc = json.loads(out)["ERCO"]
     assert doc["pooled"][0]["headroom_gw"] == pytest.approx(10.0, rel=0.03)
     assert {r["year"] for r in doc["per_year"]} >= set(range(2016, 2025))
     assert any("Uri" in w for w in doc["warnings"])
@@ -153,16 +148,25 @@ def test_cli_headroom_on_raw_eia930_and_many_bas(tmp_path: Path, erco: pd.Series
     both = pd.DataFrame({"ERCO": erco, "ERCOT": native}).loc["2021":"2024-08"]
     both.index = both.index.strftime("%Y-%m-%dT%H:%M:%SZ")
     both.rename_axis("interval_start_utc").to_csv(tmp_path / "two.csv")
-    out = subprocess.run(
-        [*run, "--load", str(tmp_path / "two.csv"), "--column", "ERCO,ERCOT", "--rates", "0.5,1", "--format", "csv"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.strip().splitlines()
+    code, out, err = run_cli(["grid", "headroom", "--load", str(tmp_path / "two.csv"), "--column", "ERCO,ERCOT", "--rates", "0.5,1", "--format", "csv"], capsys)
+    assert code == 0, err
+    lines = out.strip().splitlines()
     assert lines[0].startswith("balancing_authority,headroom_gw_0.5pct,headroom_gw_1pct")
     assert [ln.split(",")[0] for ln in lines[1:]] == ["ERCO", "ERCOT", "TOTAL"]
-    assert "ERCO: warning: 2021: Winter Storm Uri" in out.stderr
-    bad = subprocess.run([*run, "--load", str(tmp_path / "two.csv"), "--column", "PJM"], capture_output=True, text=True, timeout=120)
-    assert bad.returncode == 2 and "no column 'PJM'" in bad.stderr and "Traceback" not in bad.stderr
+    assert "ERCO: warning: 2021: Winter Storm Uri" in err
+    code, out, err = run_cli(["grid", "headroom", "--load", str(tmp_path / "two.csv"), "--column", "PJM"], capsys)
+    assert code == 2 and "no column 'PJM'" in err and "Traceback" not in err
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run ``mullet ARGS`` in this process (the exit-code contract of mullet.cli.main); returns (code, stdout, stderr)."""
+    from mullet.cli import main
+
+    capsys.readouterr()
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -8,7 +8,7 @@ import pandas as pd
 
 from mullet.data import load_gpu_specs
 from mullet.errors import ScenarioError
-from mullet.finance import contract_examples
+from mullet.finance.contracts import contract_examples
 from mullet.network.history import daily_hashprice
 
 __all__ = ["GPU_SERVER_OVERHEAD", "compare_contracts", "mining_usd_per_mw_year"]
@@ -53,6 +53,8 @@ def compare_contracts(
                 "term_years": deal.term_years,
                 "contract_value_usd": deal.total_contract_value_usd,
                 "year1_revenue_usd": float(deal.yearly_revenue_usd(1)[0]),
+                "year1_usd_per_kw_month": deal.year1_usd_per_kw_month(),
+                "lease_type": deal.lease_type,
                 "usd_per_mw_year": deal.usd_per_mw_year(),
                 "margin_usd_per_mw_year": float("nan"),
             }
@@ -65,6 +67,8 @@ def compare_contracts(
                 "term_years": float("nan"),
                 "contract_value_usd": float("nan"),
                 "year1_revenue_usd": float("nan"),
+                "year1_usd_per_kw_month": float("nan"),
+                "lease_type": "",
                 "usd_per_mw_year": rev,
                 "margin_usd_per_mw_year": margin,
             }

@@ -13,12 +13,14 @@ import numpy as np
 import pandas as pd
 
 from mullet.errors import ScenarioError
+from mullet.markets.ercot import ERCOT
 
 if TYPE_CHECKING:
     from mullet.dispatch.result import DispatchResult
     from mullet.grid.headroom import HeadroomResult
+    from mullet.plan.result import PlanResult
 
-__all__ = ["Series", "check_plot_path", "plot_dispatch", "plot_fan", "plot_headroom", "plot_lines", "plot_network_history"]
+__all__ = ["Series", "check_plot_path", "plot_dispatch", "plot_fan", "plot_headroom", "plot_lines", "plot_network_history", "plot_plan"]
 
 Series = tuple[str, str, str]
 """(column, label, panel title) of one line; lines with the same panel title share a panel."""
@@ -128,7 +130,7 @@ def plot_dispatch(result: DispatchResult, path: str | Path, days: int = 14) -> P
     return plot_lines(view, lines, path, title, stacked_panels=("site load [MW]",), symlog_panels=("USD/MWh",))
 
 
-def plot_headroom(load_mw: pd.Series, result: HeadroomResult, path: str | Path, tz: str = "America/Chicago") -> Path:
+def plot_headroom(load_mw: pd.Series, result: HeadroomResult, path: str | Path, tz: str = ERCOT.timezone) -> Path:
     """Load duration curve of the system, with the seasonal thresholds and the load plus each headroom ``L``.
 
     The top 500 hours are shown on a second panel, where curtailment happens.
@@ -181,3 +183,53 @@ def plot_fan(fans: dict[str, pd.DataFrame], path: str | Path, title: str) -> Pat
     frame = pd.DataFrame({f"{name}__{q}": fan[q] for name, fan in fans.items() for q in ("p10", "p50", "p90")})
     lines: list[Series] = [(f"{name}__{q}", q.upper(), name) for name in fans for q in ("p10", "p50", "p90")]
     return plot_lines(frame, lines, path, title)
+
+
+def plot_plan(result: PlanResult, path: str | Path, tornado: pd.DataFrame | None = None) -> Path:
+    """Plan chart (PNG): cash-flow waterfall of the recommended strategy, NPV distributions of all strategies, and the tornado if given."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    p = check_plot_path(path)
+    if p.suffix.lower() != ".png":
+        raise ScenarioError(f"plot: got '{p.name}', allowed: a .png file for plan charts")
+    rec = result.recommended()
+    key = rec or (max(result.config.ai_shares), min(result.config.conversion_years))
+    panels = 3 if tornado is not None else 2
+    fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 5))
+    wf = result.waterfall(*key).fillna(0.0) / 1e6
+    start = np.concatenate([[0.0], np.cumsum(wf.to_numpy())[:-1]])
+    colors = ["tab:green" if v >= 0 else "tab:red" for v in wf]
+    axes[0].bar(range(len(wf)), wf.to_numpy(), bottom=start, color=colors)
+    axes[0].bar([len(wf)], [wf.sum()], color="tab:blue")
+    axes[0].set_xticks(range(len(wf) + 1), [c.removesuffix("_usd").replace("_", " ") for c in wf.index] + ["NPV"], rotation=60, ha="right")
+    axes[0].set_ylabel("mean present value [M USD]")
+    label = "exit wins; pure AI shown" if rec is None else f"recommended: {key[0]:.0%} AI from year {key[1]}"
+    axes[0].set_title(f"Waterfall ({label})")
+    strategies = result.strategies()
+    for name, row in strategies.iterrows():
+        if name == "exit":
+            axes[1].axvline(row["npv_mean_musd"], color="k", ls="--", label="exit (today)")
+            continue
+        v = result.npv(float(row["ai_share"]), int(row["conversion_year"])) / 1e6
+        axes[1].hist(v, bins=40, histtype="step", label=f"{name} ({row['ai_share']:.0%}, yr {int(row['conversion_year'])})")
+    axes[1].set_xlabel("NPV [M USD]")
+    axes[1].set_title("NPV distributions by strategy")
+    axes[1].legend(fontsize=8)
+    if tornado is not None:
+        t = tornado.iloc[::-1]
+        base = float(t["npv_base_musd"].iloc[0])
+        y = np.arange(len(t))
+        axes[2].barh(y, t["npv_low_musd"] - base, left=base, color="tab:red", label="first value of the label")
+        axes[2].barh(y, t["npv_high_musd"] - base, left=base, color="tab:green", label="second value")
+        axes[2].set_yticks(y, [str(i).replace("$", r"\$") for i in t.index], fontsize=8)  # no mathtext between dollar signs
+        axes[2].axvline(base, color="k", lw=0.8)
+        axes[2].set_xlabel("mean NPV [M USD]")
+        axes[2].set_title("Sensitivity (tornado)")
+        axes[2].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(p, dpi=110)
+    plt.close(fig)
+    return p

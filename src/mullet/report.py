@@ -26,12 +26,14 @@ __all__ = [
     "headroom_figure",
     "mining_heatmap",
     "npv_histogram",
+    "plan_waterfall",
     "pnl_waterfall",
     "price_vs_mining",
     "render_report",
     "report_for_run",
     "report_for_scenario",
     "revenue_per_mw_figure",
+    "strategy_npv_histogram",
 ]
 
 _LABELS = {
@@ -40,12 +42,13 @@ _LABELS = {
     "ancillary_revenue_usd": "ancillary / DR",
     "ppa_settlement_usd": "PPA settlement",
     "spot_energy_cost_usd": "spot energy",
+    "load_zone_basis_cost_usd": "load-zone basis",
     "retail_adder_cost_usd": "adders",
     "demand_charge_usd": "demand charges",
     "four_cp_charge_usd": "4CP",
     "sla_penalty_usd": "SLA credits",
 }
-_COSTS = {"spot_energy_cost_usd", "retail_adder_cost_usd", "demand_charge_usd", "four_cp_charge_usd", "sla_penalty_usd"}
+_COSTS = {"spot_energy_cost_usd", "load_zone_basis_cost_usd", "retail_adder_cost_usd", "demand_charge_usd", "four_cp_charge_usd", "sla_penalty_usd"}
 
 
 def pnl_waterfall(pnl: Mapping[str, float], title: str = "P&L over the horizon [USD]") -> go.Figure:
@@ -89,12 +92,14 @@ def price_vs_mining(schedule: pd.DataFrame, value_column: str | None = None) -> 
 
 
 def revenue_per_mw_figure(metrics: Mapping[str, Any]) -> go.Figure:
-    """Revenue per MW-year of AI and of mining (site MW)."""
+    """Revenue per MW-year of AI and of mining, per site MW and per IT MW (as the industry quotes AI)."""
     names, values = [], []
     for key, label in (
-        ("ai_revenue_usd_per_mw_year", "AI/HPC"),
-        ("mining_revenue_usd_per_mw_year", "mining"),
-        ("mining_margin_usd_per_mw_year", "mining margin"),
+        ("ai_revenue_usd_per_site_mw_year", "AI/HPC per site MW"),
+        ("ai_revenue_usd_per_it_mw_year", "AI/HPC per IT MW"),
+        ("mining_revenue_usd_per_site_mw_year", "mining per site MW"),
+        ("mining_revenue_usd_per_it_mw_year", "mining per IT MW"),
+        ("mining_margin_usd_per_site_mw_year", "mining margin per site MW"),
     ):
         v = metrics.get(key)
         if v is not None and np.isfinite(v):
@@ -129,6 +134,29 @@ def npv_histogram(paths: pd.DataFrame) -> go.Figure:
     for share, g in paths[paths["conversion_year"] == first].groupby("ai_share"):
         fig.add_trace(go.Histogram(x=g["npv_usd"] / 1e6, name=f"AI {share:.0%}", opacity=0.6, nbinsx=40))
     fig.update_layout(barmode="overlay", title=f"NPV across paths [M USD], AI from year {first}", template="plotly_white", height=380)
+    return fig
+
+
+def strategy_npv_histogram(paths: pd.DataFrame, strategies: pd.DataFrame) -> go.Figure:
+    """NPV distribution across paths of each strategy of the table (pure mining, pure AI, hybrid), exit as a line."""
+    fig = go.Figure()
+    for name, row in strategies.iterrows():
+        if name == "exit":
+            fig.add_vline(x=float(row["npv_mean_musd"]), line_dash="dash", annotation_text="exit today")
+            continue
+        g = paths[(paths["ai_share"] == row["ai_share"]) & (paths["conversion_year"] == row["conversion_year"])]
+        fig.add_trace(go.Histogram(x=g["npv_usd"] / 1e6, name=f"{name} ({row['ai_share']:.0%}, year {int(row['conversion_year'])})", opacity=0.55, nbinsx=40))
+    fig.update_layout(barmode="overlay", title="NPV across paths by strategy [M USD]", template="plotly_white", height=380)
+    return fig
+
+
+def plan_waterfall(waterfall: Mapping[str, Any]) -> go.Figure:
+    """Mean present value per path of each cash-flow component of one strategy, adding up to its mean NPV [M USD]."""
+    pv = {k: float(v) / 1e6 for k, v in waterfall["pv_usd"].items() if v == v}
+    labels = [k.removesuffix("_usd").replace("_", " ") for k in pv]
+    fig = go.Figure(go.Waterfall(x=[*labels, "mean NPV"], y=[*pv.values(), sum(pv.values())], measure=["relative"] * len(pv) + ["total"]))
+    title = f"Cash-flow waterfall (mean PV, M USD): {waterfall['ai_share']:.0%} AI from year {waterfall['conversion_year']}"
+    fig.update_layout(title=title, template="plotly_white", height=380)
     return fig
 
 
@@ -233,9 +261,16 @@ def report_for_run(db: str | Path, run_id: str, out: str | Path) -> Path:
         paths = plan_paths(db, run_id)
         strategies = pd.DataFrame(summary["strategies"]).set_index("strategy")
         sections += [
+            ("Assumptions that decide the answer", _table(summary.get("assumptions", {}))),
+            ("Recommendation", html.escape(f"{summary.get('recommended')}; criterion: {summary.get('criterion', 'highest P50 NPV (older run)')}")),
             ("Strategies", strategies.to_html(float_format=lambda v: f"{v:,.3g}")),
-            ("NPV distributions", npv_histogram(paths)),
         ]
+        if summary.get("waterfall", {}).get("pv_usd"):
+            sections.append(("Cash-flow waterfall", plan_waterfall(summary["waterfall"])))
+        if "npv_cvar10_musd" in strategies.columns:
+            sections.append(("NPV distributions by strategy", strategy_npv_histogram(paths, strategies)))
+        else:
+            sections.append(("NPV distributions", npv_histogram(paths)))
         years = int(paths["conversion_year"].max()) if len(paths) else 4
         sim = simulate_network(paths=200, years=max(years, 2), seed=0)
         sections.append(("Hashprice fan (network model, 200 paths, seed 0)", fan_figure(sim.fan("hashprice_usd_per_ph_day"), "Hashprice [USD/PH/day]")))

@@ -15,7 +15,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from mullet.control.config import ControlConfig
 from mullet.errors import ScenarioError
+from mullet.finance.contracts import LeaseType, colocation_revenue_usd, gpu_cloud_revenue_usd
 
 __all__ = [
     "AIBlock",
@@ -54,6 +56,9 @@ class AIBlock(_Model):
         Field(description="colocation: USD per kW-month on contracted IT MW; gpu_cloud: USD per GPU-hour of GPUs sold."),
     ] = "colocation"
     colocation_usd_per_kw_month: Annotated[float, Field(ge=0, le=1_000, description="Colocation rate on contracted IT kW [USD/kW-month].")] = 130.0
+    lease_type: Annotated[
+        LeaseType, Field(description="colocation: triple_net (tenant pays its energy, default as in the public deals) or gross (owner pays power).")
+    ] = "triple_net"
     gpus: Annotated[int, Field(ge=0, description="GPU count (gpu_cloud).")] = 0
     gpu_usd_per_hour: Annotated[float, Field(ge=0, le=100, description="Rental price [USD/GPU-hour] (gpu_cloud).")] = 2.0
     gpu_utilisation_fraction: Annotated[float, Field(ge=0, le=1, description="Share of GPU-hours sold (gpu_cloud) [-].")] = 0.7
@@ -73,11 +78,16 @@ class AIBlock(_Model):
         return self.it_load_mw * self.pue
 
     @property
+    def owner_pays_power(self) -> bool:
+        """True when the owner pays the block's energy (gross colocation, GPU cloud); False for triple-net."""
+        return self.contract == "gpu_cloud" or self.lease_type == "gross"
+
+    @property
     def revenue_usd_per_hour(self) -> float:
-        """Contract revenue per hour at full service [USD/h]."""
+        """Contract revenue per hour at full service [USD/h] (from :mod:`mullet.finance.contracts`)."""
         if self.contract == "gpu_cloud":
-            return self.gpus * self.gpu_usd_per_hour * self.gpu_utilisation_fraction
-        return self.colocation_usd_per_kw_month * self.it_load_mw * 1000.0 * 12.0 / HOURS_PER_YEAR
+            return float(gpu_cloud_revenue_usd(self.gpus, self.gpu_usd_per_hour, self.gpu_utilisation_fraction, hours=1.0))
+        return float(colocation_revenue_usd(self.colocation_usd_per_kw_month, self.it_load_mw, 0, 0.0)) / HOURS_PER_YEAR
 
     @property
     def revenue_usd_per_mwh_served(self) -> float:
@@ -185,39 +195,78 @@ class Ppa(_Model):
 
 
 class FourCP(_Model):
-    """ERCOT four-coincident-peak transmission charge and how the site avoids it."""
+    """Coincident-peak transmission charge (ERCOT: four June-September coincident peaks) and how the site avoids it."""
 
-    rate_usd_per_kw_year: Annotated[float, Field(ge=0, le=500, description="Transmission rate on the 4CP load [USD/kW-year].")] = 0.0
+    rate_usd_per_kw_year: Annotated[float, Field(ge=0, le=500, description="Transmission rate on the coincident-peak load [USD/kW-year].")] = 0.0
     mode: Annotated[
         Literal["perfect", "forecast", "none"],
-        Field(description="perfect: knows the peak intervals; forecast: curtails mining when system load > threshold; none: ignores 4CP."),
+        Field(
+            description="perfect: knows the peak intervals (hindsight, an upper bound); forecast: curtails mining when system load > threshold "
+            "(the actual load of the hour: also hindsight, see the policies for a realisable 4CP call); none: ignores it."
+        ),
     ] = "perfect"
     threshold_mw: Annotated[
         float | None, Field(gt=0, description="System load above which mining curtails (forecast mode) [MW]; none: tuned on other years.")
     ] = None
-    load_file: Annotated[str | None, Field(description="Hourly system load CSV/Parquet; none: bundled ERCOT native load.")] = None
+    load_file: Annotated[str | None, Field(description="Hourly system load CSV/Parquet; none: the market's bundled system load.")] = None
 
 
 class Ancillary(_Model):
     """Ancillary-service and demand-response offers from curtailable mining load."""
 
-    products: Annotated[list[Literal["REGUP", "RRS", "ECRS", "NSPIN"]], Field(description="Up-products offered from curtailable load (ERCOT day-ahead).")] = []
+    products: Annotated[list[str], Field(description="Up-products offered from curtailable load, by the market's codes (ERCOT: REGUP, RRS, ECRS, NSPIN).")] = []
     max_offer_fraction: Annotated[float, Field(ge=0, le=1, description="Largest share of curtailable mining load offered [-].")] = 0.5
-    deployment_fraction: Annotated[float, Field(ge=0, le=1, description="Expected share of offered MWh actually deployed (curtailed) [-].")] = 0.0
-    price_file: Annotated[str | None, Field(description="Capacity prices [USD/MW-h] per product; none: bundled ERCOT 2022-2024.")] = None
+    deployment_fraction: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=1,
+            description="Expected share of offered MWh deployed (curtailed) [-], for products without a figure in "
+            "deployment_fraction_by_product or in the market module (noted when used).",
+        ),
+    ] = 0.0
+    deployment_fraction_by_product: Annotated[
+        dict[str, Annotated[float, Field(ge=0, le=1)]],
+        Field(description="Expected deployed share of awarded MWh per product [-], e.g. {REGUP = 0.2, RRS = 0.01}; overrides the market's figure."),
+    ] = {}
+    award: Annotated[
+        Literal["day_ahead_hourly", "per_interval"],
+        Field(
+            description="day_ahead_hourly: one award per market award period (ERCOT: the DAM hour), held for all its intervals; "
+            "per_interval: offers chosen per model interval (a relaxation: an upper bound)."
+        ),
+    ] = "day_ahead_hourly"
+    price_file: Annotated[str | None, Field(description="Capacity prices [USD/MW-h] per product; none: the market's bundled day-ahead prices.")] = None
 
 
 class PowerSupply(_Model):
-    """Spot exposure, PPAs, tariffs."""
+    """Market, settlement points, PPAs, tariffs."""
 
-    price_file: Annotated[str | None, Field(description="Spot price CSV/Parquet (interval_start_utc + column); none: bundled ERCOT RT hubs.")] = None
-    settlement_point: Annotated[str, Field(description="Price column, e.g. HB_WEST (bundled hubs 15-min) or LZ_WEST (bundled 2023 hourly).")] = "HB_WEST"
+    market: Annotated[str, Field(description="Electricity market module (mullet.markets), e.g. ERCOT.")] = "ERCOT"
+    price_file: Annotated[
+        str | None, Field(description="Spot price CSV/Parquet (interval_start_utc + one column per settlement point); none: the market's bundled prices.")
+    ] = None
+    settlement_point: Annotated[
+        str,
+        Field(description="Where PPAs and hedges settle (a hub, e.g. HB_WEST); also the load's point unless load_settlement_point is set."),
+    ] = "HB_WEST"
+    load_settlement_point: Annotated[
+        str | None,
+        Field(description="Where the site's load settles (ERCOT: its load zone, e.g. LZ_WEST); none: at settlement_point (noted)."),
+    ] = None
+    load_zone_fallback: Annotated[
+        Literal["error", "hub"],
+        Field(
+            description="Horizon hours without prices at load_settlement_point: error (default, names what is missing), "
+            "or settle the load at settlement_point there (noted, basis 0 in those hours)."
+        ),
+    ] = "error"
     missing_intervals: Annotated[
         Literal["error", "ffill"], Field(description="Gaps in the price series: error, or fill from the previous interval (reported).")
     ] = "error"
     retail_adder_usd_per_mwh: Annotated[float, Field(ge=0, le=1_000, description="Adders on every MWh imported [USD/MWh].")] = 0.0
-    demand_charge_usd_per_kw_month: Annotated[float, Field(ge=0, le=100, description="Charge on each month's peak import [USD/kW-month].")] = 0.0
-    ppas: Annotated[list[Ppa], Field(description="Financially settled fixed-volume PPAs.")] = []
+    demand_charge_usd_per_kw_month: Annotated[float, Field(ge=0, le=100, description="Charge on each local billing month's peak import [USD/kW-month].")] = 0.0
+    ppas: Annotated[list[Ppa], Field(description="Financially settled fixed-volume PPAs, settled at settlement_point.")] = []
     four_cp: FourCP = FourCP()
 
 
@@ -234,6 +283,7 @@ class Scenario(_Model):
     power: PowerSupply = PowerSupply()
     ancillary: Ancillary = Ancillary()
     hashprice_file: Annotated[str | None, Field(description="Daily hashprice CSV/Parquet (date + hashprice_usd_per_ph_day); none: bundled history.")] = None
+    control: Annotated[ControlConfig | None, Field(description="Live control of the fleet: inventory and safety settings (`mullet control`).")] = None
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:

@@ -11,6 +11,7 @@ then fails with a clear error.
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from mullet import __version__
@@ -28,8 +28,12 @@ from mullet.errors import MulletError
 
 __all__ = [
     "StoreBusyError",
+    "append_plan_chunk",
+    "begin_plan",
+    "check_store_path",
     "compare_runs",
     "export_run",
+    "finish_plan",
     "list_runs",
     "load_schedule",
     "open_store",
@@ -73,6 +77,12 @@ CREATE TABLE IF NOT EXISTS path_results (
     peak_funding_usd DOUBLE,
     dilution_fraction DOUBLE
 );
+ALTER TABLE path_results ADD COLUMN IF NOT EXISTS contracted_revenue_usd DOUBLE;
+ALTER TABLE path_results ADD COLUMN IF NOT EXISTS ai_revenue_share DOUBLE;
+ALTER TABLE path_results ADD COLUMN IF NOT EXISTS payback_years DOUBLE;
+ALTER TABLE path_results ADD COLUMN IF NOT EXISTS min_dscr DOUBLE;
+ALTER TABLE path_results ADD COLUMN IF NOT EXISTS terminal_value_pv_usd DOUBLE;
+ALTER TABLE path_results ADD COLUMN IF NOT EXISTS mean_hashprice_usd_per_ph_day DOUBLE;
 """
 
 
@@ -105,33 +115,90 @@ def open_store(path: str | Path, read_only: bool = False, wait_s: float = 30.0) 
         con.close()
 
 
+def check_store_path(path: str | Path) -> Path:
+    """Check that ``path`` can hold the store before any work: a writable directory, and a DuckDB file if it exists."""
+    p = Path(path)
+    if p.is_dir():
+        raise MulletError(f"db: '{p}' is a directory; allowed: a database file path such as mullet.duckdb")
+    parent = p.parent if str(p.parent) else Path()
+    if not parent.is_dir():
+        raise MulletError(f"db: the directory '{parent}' of '{p}' does not exist; create it or pass another --db")
+    if p.exists():
+        if not os.access(p, os.R_OK | os.W_OK):
+            raise MulletError(f"db: '{p}' is not readable and writable by this user")
+        if p.stat().st_size > 0:
+            with p.open("rb") as f:
+                head = f.read(12)
+            if head[8:12] != b"DUCK":
+                raise MulletError(f"db: '{p}' exists but is not a DuckDB database; allowed: a DuckDB file or a new path")
+    elif not os.access(parent, os.W_OK):
+        raise MulletError(f"db: the directory '{parent}' is not writable; pass another --db")
+    return p
+
+
+def begin_plan(path: str | Path, scenario_file: str | None, scenario_toml: str | None, input_hash: str, assumptions: dict[str, Any]) -> str:
+    """Register a plan run (status ``running``, its assumptions in the summary) before computing; return its id.
+
+    Fails at once when the path cannot hold the store. Chunks are added by :func:`append_plan_chunk`
+    and the run is closed by :func:`finish_plan`; a killed run stays ``running`` with the chunks it finished.
+    """
+    check_store_path(path)
+    run_id = uuid.uuid4().hex[:12]
+    now = pd.Timestamp.now(tz="UTC").to_pydatetime()
+    with open_store(path) as con:
+        con.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, "plan", input_hash, scenario_file, scenario_toml, __version__, now, now, "running", json.dumps({"assumptions": assumptions}, default=str)],
+        )
+    return run_id
+
+
+def append_plan_chunk(path: str | Path, run_id: str, rows: pd.DataFrame) -> None:
+    """Write one finished chunk's per-path rows (columns of ``mullet.plan.result.PATH_COLUMNS``) in one transaction."""
+    frame = rows.copy()
+    frame.insert(0, "run_id", run_id)
+    with open_store(path) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.register("chunk_rows", frame)
+            con.execute("INSERT INTO path_results BY NAME SELECT * FROM chunk_rows")
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+
+
+def finish_plan(path: str | Path, run_id: str, status: str, summary: dict[str, Any]) -> None:
+    """Close a plan run: its status (``complete`` or ``interrupted``), finish time and summary."""
+    with open_store(path) as con:
+        con.execute(
+            "UPDATE runs SET status = ?, finished_utc = ?, summary_json = ? WHERE run_id = ?",
+            [status, pd.Timestamp.now(tz="UTC").to_pydatetime(), json.dumps(summary, default=str), run_id],
+        )
+
+
 def save_plan(
     path: str | Path, result: Any, scenario_file: str | None, scenario_toml: str | None, input_hash: str, started_utc: pd.Timestamp, summary: dict[str, Any]
 ) -> str:
-    """Write a plan run and all its per-path results in one transaction; return the run id."""
+    """Write a finished :class:`~mullet.plan.PlanResult` (per-path rows and summary) in one transaction; return the run id."""
+    check_store_path(path)
     run_id = uuid.uuid4().hex[:12]
-    rows = []
-    for (share, conv), npv_usd in result.npv_usd.items():
-        n = len(npv_usd)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "run_id": run_id,
-                    "ai_share": share,
-                    "conversion_year": conv,
-                    "path": np.arange(n, dtype=np.int32),
-                    "npv_usd": npv_usd,
-                    "revenue_usd": result.revenue_usd[(share, conv)],
-                    "irr": result.irr[(share, conv)],
-                    "peak_funding_usd": result.peak_funding_usd[(share, conv)],
-                    "dilution_fraction": result.dilution_fraction[(share, conv)],
-                }
-            )
-        )
-    paths = pd.concat(rows, ignore_index=True)
+    summary = {"assumptions": result.config.assumptions(), **summary}  # every stored plan records its assumptions
+    frame = result.paths.copy()
+    frame.insert(0, "run_id", run_id)
     status = "interrupted" if result.interrupted else "complete"
-    meta = _RunMeta(run_id, "plan", input_hash, scenario_file, scenario_toml, started_utc, status, summary)
-    _write_run(path, meta, "path_results", paths)
+    with open_store(path) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.register("plan_rows", frame)
+            con.execute("INSERT INTO path_results BY NAME SELECT * FROM plan_rows")
+            values = [run_id, "plan", input_hash, scenario_file, scenario_toml, __version__]
+            values += [started_utc.to_pydatetime(), pd.Timestamp.now(tz="UTC").to_pydatetime(), status, json.dumps(summary, default=str)]
+            con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
     return run_id
 
 

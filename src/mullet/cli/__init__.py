@@ -7,7 +7,7 @@ import sys
 import click
 from pydantic import ValidationError
 
-from mullet.cli import dispatch, grid, industry, network, plan, runs, web  # noqa: F401  (registers the commands)
+from mullet.cli import control, data, dispatch, fleet, grid, industry, network, plan, runs, web  # noqa: F401  (registers the commands)
 from mullet.cli._common import app, err_console
 from mullet.errors import MulletError
 
@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args or os.environ.get("MULLET_DEBUG") == "1"
     args = [a for a in args if a != "--debug"]  # accepted anywhere on the line; the root option documents it
     try:
-        app(args=args, prog_name="mullet", standalone_mode=False)
+        code = app(args=args, prog_name="mullet", standalone_mode=False)
+        if isinstance(code, int) and code:  # click returns (not raises) typer.Exit's code when standalone_mode is off
+            sys.exit(code)
     except _EXIT as exc:
         sys.exit(getattr(exc, "exit_code", 0))
     except _NO_ARGS:

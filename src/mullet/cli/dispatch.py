@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mullet._output import OutputFormat, emit_records
+from mullet._output import OutputFormat, emit_frame, emit_records
 from mullet.cli._common import FormatOpt, PlotOpt, app, console, err_console
 
 _PNL_LABELS = {
@@ -15,7 +15,8 @@ _PNL_LABELS = {
     "ai_revenue_usd": "AI/HPC revenue",
     "ancillary_revenue_usd": "ancillary / demand response",
     "ppa_settlement_usd": "PPA settlement (spot - fixed) x volume",
-    "spot_energy_cost_usd": "- spot energy",
+    "spot_energy_cost_usd": "- spot energy (at the PPA hub)",
+    "load_zone_basis_cost_usd": "- load-zone basis (load zone - hub)",
     "retail_adder_cost_usd": "- retail adders",
     "demand_charge_usd": "- demand charges",
     "four_cp_charge_usd": "- 4CP transmission",
@@ -30,6 +31,18 @@ def dispatch_cmd(
     start: Annotated[str | None, typer.Option("--start", help="First UTC day (default: the scenario's).")] = None,
     end: Annotated[str | None, typer.Option("--end", help="Last UTC day, inclusive (default: the scenario's).")] = None,
     solver: Annotated[str, typer.Option("--solver", help="auto (fast path when separable, coupled solver where exact, else LP), lp, fast or coupled.")] = "auto",
+    policy: Annotated[
+        str,
+        typer.Option(
+            "--policy",
+            help="perfect (every price known: an upper bound), realtime (price response), realtime_4cp (+ forecast 4CP calls), "
+            "dayahead (+ day-ahead hourly ancillary commitment).",
+        ),
+    ] = "perfect",
+    foresight_table: Annotated[
+        bool, typer.Option("--foresight-table", help="Value of foresight: every policy's net P&L per year against perfect foresight.")
+    ] = False,
+    years: Annotated[str, typer.Option("--years", help="Years of --foresight-table, comma-separated.")] = "2021,2022,2023,2024",
     fmt: FormatOpt = OutputFormat.table,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for schedule.parquet and summary.json.")] = None,
     plot: PlotOpt = None,
@@ -43,7 +56,10 @@ def dispatch_cmd(
 
     if plot is not None:
         check_plot_path(plot)
-    result = dispatch(scenario, start, end, solver)  # type: ignore[arg-type]
+    if foresight_table:
+        _foresight(scenario, years, fmt)
+        return
+    result = dispatch(scenario, start, end, solver, policy)  # type: ignore[arg-type]
     summary = result.summary()
     if fmt is OutputFormat.json:
         console.file.write(json.dumps(to_jsonable(summary), indent=1) + "\n")
@@ -53,6 +69,8 @@ def dispatch_cmd(
         emit_records(console, rows, fmt)
     else:
         head = f"{result.scenario}: {summary['start_utc'][:10]} .. {summary['end_utc'][:10]} UTC, {summary['interval_minutes']}-min intervals"
+        if policy == "perfect":
+            head += " (perfect foresight: an upper bound)"
         pnl = {_PNL_LABELS[k]: v for k, v in result.pnl.items()}
         console.print(f"{head}; solver {result.solver} ({result.status})", markup=False, highlight=False)
         emit_records(console, pnl, fmt, title="P&L [USD]")
@@ -66,3 +84,25 @@ def dispatch_cmd(
         err_console.print(f"schedule written to {out / 'schedule.parquet'}")
     if plot is not None:
         err_console.print(f"chart written to {plot_dispatch(result, plot)}")
+
+
+def _foresight(scenario: Path, years_text: str, fmt: OutputFormat) -> None:
+    """Print the value-of-foresight table (pipeline: mullet.dispatch.foresight.foresight_table)."""
+    from mullet.cli._common import floats
+    from mullet.dispatch.foresight import foresight_table
+    from mullet.site import load_scenario
+
+    years = [int(y) for y in floats(years_text, "--years")]
+    table, notes = foresight_table(load_scenario(scenario), years)
+    table = table.drop(columns=["seconds"])
+    if fmt is OutputFormat.table:
+        shown = table.copy()
+        for col in ("net_usd", "gap_to_perfect_usd", "ancillary_revenue_usd", "four_cp_charge_usd", "load_zone_basis_cost_usd"):
+            shown[col] = (shown[col] / 1e6).round(2)
+        shown = shown.rename(columns={c: c.replace("_usd", "_musd") for c in shown.columns if c.endswith("_usd")})
+        shown["share_of_perfect_fraction"] = shown["share_of_perfect_fraction"].round(3)
+        emit_frame(console, shown.set_index(["year", "policy"]), fmt, title="Value of foresight: net P&L by policy [million USD]; perfect = upper bound")
+        for note in notes:
+            err_console.print(f"note: {note}", markup=False)
+    else:
+        emit_frame(console, table, fmt)

@@ -188,10 +188,17 @@ def read_timeseries(
     return _validated(read_table(path), str(path), _Schema(time_column, dict(columns), freq=freq))
 
 
+def _bundled_table(name: str) -> pd.DataFrame:
+    """A bundled file with the rows ``mullet data update`` stored after its end appended (see :mod:`mullet.data.update`)."""
+    from mullet.data.update import merge_updates
+
+    return merge_updates(name, read_table(bundled_path(name)))
+
+
 def _load(name: str, path: str | Path | None, schema: _Schema) -> pd.DataFrame:
     if path is None:
         if name not in _BUNDLED_CACHE:
-            _BUNDLED_CACHE[name] = _validated(read_table(bundled_path(name)), name, schema)
+            _BUNDLED_CACHE[name] = _validated(_bundled_table(name), name, schema)
         return _BUNDLED_CACHE[name].copy()
     return _validated(read_table(path), str(path), schema)
 
@@ -255,7 +262,7 @@ def load_system_load(path: str | Path | None = None, column: str = "ERCOT") -> p
     and the load column. Returns one column, ``load_mw``.
     """
     if path is None:
-        raw = read_table(bundled_path("ercot_native_load_hourly.csv.gz"))
+        raw = _bundled_table("ercot_native_load_hourly.csv.gz")
         source = "ercot_native_load_hourly.csv.gz"
     else:
         raw, source = read_table(path), str(path)

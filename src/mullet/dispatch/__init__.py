@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from mullet.dispatch.coupled import CoupledSolution, coupled_unsupported, solve_coupled
-from mullet.dispatch.fast import FastSolution, greedy_dispatch, mining_margin_usd
+from mullet.dispatch.fast import FastSolution, block_award_dispatch, greedy_dispatch, mining_margin_usd
 from mullet.dispatch.inputs import SiteInputs, build_inputs
 from mullet.dispatch.lp import LpSolution, build_lp, solve_lp
 from mullet.dispatch.result import PNL_KEYS, DispatchResult, evaluate
@@ -30,6 +30,7 @@ __all__ = [
     "FastSolution",
     "LpSolution",
     "SiteInputs",
+    "block_award_dispatch",
     "build_inputs",
     "build_lp",
     "coupled_unsupported",
@@ -74,6 +75,29 @@ def dispatch_inputs(inputs: SiteInputs, solver: Solver = "auto") -> DispatchResu
             "solver: got 'fast', but the scenario couples intervals (ramp limit, demand charge, flexible AI or min on/off time); allowed: 'lp' or 'auto'"
         )
     t0 = time.perf_counter()
+    if use_fast and inputs.as_award_intervals > 1 and inputs.offers_ancillary:
+        fmin_total = float(inputs.fleet_min_mw.sum())
+        width = inputs.fleet_max_mw - inputs.fleet_min_mw
+        cap = inputs.import_limit_mw - inputs.firm_ai_mw - fmin_total
+        if cap < -1e-9:
+            raise ScenarioError(f"interconnect.import_limit_mw: below the firm AI load plus mining floors ({inputs.firm_ai_mw + fmin_total:.3f} MW)")
+        room = np.broadcast_to(width if inputs.fleets_independent else np.minimum(width, max(cap, 0.0)), (inputs.n, len(width))).copy()
+        room[inputs.forced_curtail] = 0.0
+        sol = block_award_dispatch(
+            inputs.mining_value_usd_per_mwh,
+            inputs.energy_cost_usd_per_mwh,
+            room,
+            inputs.fleet_min_mw,
+            inputs.as_price_usd_per_mw_h,
+            inputs.as_max_offer_fraction,
+            inputs.deployment_by_product,
+            inputs.as_award_intervals,
+            inputs.dt_h,
+        )
+        flex = np.zeros((inputs.n, 0))
+        result = evaluate(inputs, sol.mining_mw, sol.as_mw, flex, "optimal", "fast", float(sol.value_usd))
+        result.timings_s["solve"] = time.perf_counter() - t0
+        return result
     if use_fast:
         sol = greedy_dispatch(
             inputs.mining_value_usd_per_mwh,
@@ -83,7 +107,7 @@ def dispatch_inputs(inputs: SiteInputs, solver: Solver = "auto") -> DispatchResu
             inputs.fleet_max_mw,
             inputs.as_price_usd_per_mw_h,
             inputs.as_max_offer_fraction,
-            inputs.as_deployment_fraction,
+            inputs.deployment_by_product,
             inputs.forced_curtail,
             inputs.dt_h,
         )
@@ -119,6 +143,7 @@ def dispatch(
     start: str | None = None,
     end: str | None = None,
     solver: Solver = "auto",
+    policy: str = "perfect",
 ) -> DispatchResult:
     """Dispatch a site over ``start``..``end`` (inclusive UTC days; default: the scenario's own).
 
@@ -131,12 +156,22 @@ def dispatch(
     solver
         ``"auto"`` (fast path when separable, coupled solver where it is exact, LP otherwise),
         ``"lp"``, ``"fast"`` or ``"coupled"``.
+    policy
+        ``"perfect"`` (the optimum with every price known: an upper bound) or a realisable
+        policy of :data:`mullet.dispatch.foresight.POLICIES` (``realtime``, ``realtime_4cp``, ``dayahead``).
     """
+    from mullet.dispatch.foresight import run_named_policy
+
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     t0 = time.perf_counter()
     inputs = build_inputs(sc, start, end)
     t_inputs = time.perf_counter() - t0
-    result = dispatch_inputs(inputs, solver)
+    if policy == "perfect":
+        result = dispatch_inputs(inputs, solver)
+    else:
+        t1 = time.perf_counter()
+        result = run_named_policy(inputs, policy)
+        result.timings_s["solve"] = time.perf_counter() - t1
     result.timings_s["inputs"] = t_inputs
     result.scenario = sc.name
     return result

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FastSolution", "greedy_dispatch", "mining_margin_usd"]
+__all__ = ["FastSolution", "block_award_dispatch", "greedy_dispatch", "mining_margin_usd"]
 
 FloatArray = npt.NDArray[np.float64]
 _CHUNK_PATHS = 16
@@ -38,20 +38,39 @@ class FastSolution:
     """(...) variable profit of the dispatch above the floors [USD]."""
 
 
+def _shared(deployment_fraction: float | FloatArray) -> float | None:
+    """The deployment fraction as one number when every product shares it, else None."""
+    d = np.asarray(deployment_fraction, dtype=float)
+    if d.ndim == 0:
+        return float(d)
+    if d.size and np.all(d == d.flat[0]):
+        return float(d.flat[0])
+    return None if d.size else 0.0
+
+
 def _worth(
     margin: FloatArray,
     as_price_usd_per_mw_h: FloatArray | None,
     max_offer_fraction: float,
-    deployment_fraction: float,
+    deployment_fraction: float | FloatArray,
 ) -> tuple[FloatArray, FloatArray | None, npt.NDArray[np.intp] | None]:
     """Worth ``w`` of one fleet MW above its floor, the best ancillary margin and the best product.
 
-    ``max_p(pi_p - delta * (v - c)) = max_p(pi_p) - delta * (v - c)``: the best product
-    does not depend on the fleet, so it is found once per interval.
+    With one deployment fraction, ``max_p(pi_p - delta * (v - c)) = max_p(pi_p) - delta * (v - c)``:
+    the best product does not depend on the fleet and is found once per interval (shape (..., T)).
+    With one per product it is found per interval and fleet (shape (..., T, F)).
     """
     if as_price_usd_per_mw_h is None or as_price_usd_per_mw_h.shape[-1] == 0 or max_offer_fraction <= 0:
         return margin, None, None
     prices = np.asarray(as_price_usd_per_mw_h, dtype=float)
+    shared = _shared(deployment_fraction)
+    if shared is None:
+        full = prices[..., None, :] - np.asarray(deployment_fraction, dtype=float) * margin[..., None]  # (..., T, F, P)
+        best_pf = np.argmax(full, axis=-1)
+        best_f = np.take_along_axis(full, best_pf[..., None], axis=-1)[..., 0]
+        np.maximum(best_f, 0.0, out=best_f)
+        return margin + max_offer_fraction * best_f, best_f, best_pf
+    deployment_fraction = shared
     if prices.shape[-1] == 1:
         best_p = np.zeros(prices.shape[:-1], dtype=np.intp)
         top = prices
@@ -92,7 +111,7 @@ def greedy_dispatch(
     fleet_max_mw: FloatArray,
     as_price_usd_per_mw_h: FloatArray | None = None,
     max_offer_fraction: float = 0.0,
-    deployment_fraction: float = 0.0,
+    deployment_fraction: float | FloatArray = 0.0,
     forced_curtail: npt.NDArray[np.bool_] | None = None,
     dt_h: float = 1.0,
     value_only: bool = False,
@@ -114,7 +133,7 @@ def greedy_dispatch(
     max_offer_fraction
         Share of curtailable load (above the floor) that may be offered [-].
     deployment_fraction
-        Expected share of offered MWh deployed, curtailing mining [-].
+        Expected share of offered MWh deployed, curtailing mining [-]: one number, or one per product (P,).
     forced_curtail
         (T,) intervals where mining is held at its floor.
     dt_h
@@ -149,12 +168,17 @@ def greedy_dispatch(
         return FastSolution(np.empty(0), np.empty(0), np.concatenate(values))
     fmin = np.asarray(fleet_min_mw, dtype=float)
     width = np.asarray(fleet_max_mw, dtype=float) - fmin
-    if value_only and v.shape[-1] == 1 and fmin[0] == 0 and forced_curtail is None and np.ndim(headroom_mw) == 0:
+    if value_only and v.shape[-1] == 1 and fmin[0] == 0 and forced_curtail is None and np.ndim(headroom_mw) == 0 and _shared(deployment_fraction) is not None:
         return FastSolution(
             np.empty(0),
             np.empty(0),
             _one_fleet_value(
-                v[..., 0], cost_usd_per_mwh, min(width[0], max(float(headroom_mw), 0.0)), as_price_usd_per_mw_h, max_offer_fraction, deployment_fraction
+                v[..., 0],
+                cost_usd_per_mwh,
+                min(width[0], max(float(headroom_mw), 0.0)),
+                as_price_usd_per_mw_h,
+                max_offer_fraction,
+                float(_shared(deployment_fraction) or 0.0),
             )
             * dt_h,
         )
@@ -190,8 +214,9 @@ def greedy_dispatch(
     n_p = 0 if as_price_usd_per_mw_h is None else as_price_usd_per_mw_h.shape[-1]
     as_mw = np.zeros((*mining.shape, n_p))
     if best is not None and best_p is not None:
+        per_fleet = best_p.ndim == mining.ndim
         offer = max_offer_fraction * extra * (best > 0)
-        idx = np.broadcast_to(best_p[..., None, None], (*mining.shape, 1))
+        idx = best_p[..., None] if per_fleet else np.broadcast_to(best_p[..., None, None], (*mining.shape, 1))
         np.put_along_axis(as_mw, idx, offer[..., None], axis=-1)
     return FastSolution(mining_mw=mining, as_mw=as_mw, value_usd=value)
 
@@ -209,3 +234,75 @@ def mining_margin_usd(
     """
     margin = np.asarray(value_usd_per_mwh) - np.asarray(cost_usd_per_mwh)
     return np.sum(np.maximum(margin, 0.0), axis=-1) * (power_mw * dt_h)
+
+
+def block_award_dispatch(
+    value_usd_per_mwh: FloatArray,
+    cost_usd_per_mwh: FloatArray,
+    room_mw: FloatArray,
+    fleet_min_mw: FloatArray,
+    as_price_usd_per_mw_h: FloatArray,
+    max_offer_fraction: float,
+    deployment_fraction: FloatArray,
+    award_intervals: int,
+    dt_h: float = 1.0,
+) -> FastSolution:
+    """Exact optimum when ancillary awards hold for blocks of intervals and fleets do not compete for headroom.
+
+    Each fleet ``j`` and award block ``h`` (``award_intervals`` consecutive intervals, e.g. the
+    day-ahead hour) is then on its own: with ``u`` the load above the floor that backs an
+    offer ``r = k u``, the fleet runs at its room in intervals of positive margin and at ``u``
+    in the others, so the block's profit is linear in ``u``:
+
+        u * (k * W_h + sum_{t in h, margin_t <= 0} margin_t dt) + const,
+
+    where ``W_h = max_p sum_{t in h} (pi_tp - delta_p margin_t) dt`` is one offered MW's worth.
+    The optimum is ``u = min_t room_t`` when that coefficient is positive, else 0.
+
+    Parameters
+    ----------
+    value_usd_per_mwh
+        (T, F) mining value per MWh.
+    cost_usd_per_mwh
+        (T,) marginal energy cost.
+    room_mw
+        (T, F) load each fleet may add above its floor (0 where mining is forced to its floor) [MW].
+    fleet_min_mw
+        (F,) must-run floors [MW].
+    as_price_usd_per_mw_h
+        (T, P) capacity prices (constant within an award block).
+    max_offer_fraction
+        Largest share of the load above the floor that may be offered [-].
+    deployment_fraction
+        (P,) expected deployed share of offered MWh per product [-].
+    award_intervals
+        Intervals per award block.
+    dt_h
+        Interval length [h].
+    """
+    v = np.asarray(value_usd_per_mwh, dtype=float)
+    t, f = v.shape
+    margin = v - np.asarray(cost_usd_per_mwh, dtype=float)[:, None]
+    starts = np.arange(0, t, award_intervals)
+    blk = np.arange(t) // award_intervals
+    delta = np.asarray(deployment_fraction, dtype=float)
+    mining = np.empty((t, f))
+    n_p = as_price_usd_per_mw_h.shape[1]
+    as_mw = np.zeros((t, f, n_p))
+    value = 0.0
+    room = np.asarray(room_mw, dtype=float)
+    for j in range(f):
+        m = margin[:, j]
+        per_product = np.add.reduceat((as_price_usd_per_mw_h - delta[None, :] * m[:, None]) * dt_h, starts, axis=0)  # (blocks, P)
+        best_p = np.argmax(per_product, axis=1)
+        worth = per_product[np.arange(len(starts)), best_p]
+        idle = np.add.reduceat(np.minimum(m, 0.0) * dt_h, starts)
+        coef = max_offer_fraction * worth + idle
+        room_min = np.minimum.reduceat(room[:, j], starts)
+        u = np.where(coef > 0, room_min, 0.0)
+        extra = np.where(m > 0, room[:, j], u[blk])
+        mining[:, j] = fleet_min_mw[j] + extra
+        offer = max_offer_fraction * u
+        as_mw[np.arange(t), j, best_p[blk]] = offer[blk]
+        value += float(np.sum(m * mining[:, j]) * dt_h + np.sum(worth * offer))
+    return FastSolution(mining_mw=mining, as_mw=as_mw, value_usd=np.asarray(value))

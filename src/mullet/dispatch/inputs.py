@@ -16,17 +16,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from mullet.bitcoin.hashprice import mining_value_usd_per_mwh
-from mullet.data import (
-    ERCOT_HUBS,
-    ERCOT_LOAD_ZONES,
-    load_as_prices,
-    load_ercot_hub_prices,
-    load_ercot_loadzone_prices,
-    load_system_load,
-    read_table,
-    read_timeseries,
-)
+from mullet.data import load_as_prices, load_system_load, read_table, read_timeseries
 from mullet.errors import DataError, ScenarioError
+from mullet.markets import Market, get_market
 from mullet.network.history import daily_hashprice, utc_day
 from mullet.site import Scenario
 
@@ -34,8 +26,6 @@ __all__ = ["SiteInputs", "build_inputs", "load_price_series"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-LOCAL_TZ = "America/Chicago"
-"""Local time of ERCOT: PPA shapes and the June-September 4CP months are in Central Prevailing Time."""
 
 
 @dataclass
@@ -47,7 +37,7 @@ class SiteInputs:
     dt_h: float
     """Interval length [h]."""
     price_usd_per_mwh: FloatArray
-    """Spot price (T)."""
+    """(T) real-time price where the site's load settles (its load zone in ERCOT) [USD/MWh]."""
     adder_usd_per_mwh: float
     cp_hour: BoolArray
     """(T) True in the 4CP peak intervals (the actual monthly system peak hours)."""
@@ -76,13 +66,14 @@ class SiteInputs:
     """(T, P) capacity price."""
     as_max_offer_fraction: float
     as_deployment_fraction: float
+    """Expected deployed share of offered MWh, for every product without its own figure in ``as_deployment_by_product``."""
     firm_ai_mw: float
     firm_ai_revenue_usd_per_h: float
     flex_names: list[str]
     flex_max_mw: FloatArray
     flex_min_mw: FloatArray
     flex_budget_mwh: FloatArray
-    """(B) capped energy allowed over the horizon."""
+    """(B) capped energy allowed per budget period (a local calendar year; see ``budget_period``)."""
     flex_revenue_lost_usd_per_mwh: FloatArray
     """(B) contract revenue lost per capped MWh (GPU cloud; 0 for colocation)."""
     flex_sla_usd_per_mwh: FloatArray
@@ -94,13 +85,48 @@ class SiteInputs:
     ppa_cost_usd_per_h: FloatArray
     """(T) sum of price x volume over PPAs [USD/h]."""
     month: npt.NDArray[np.int64]
-    """(T) month number since year 0, for demand charges."""
+    """(T) billing month number since year 0 (local time of the market), for demand charges."""
     demand_charge_usd_per_mw_month: float
     notes: list[str] = field(default_factory=list)
     fleet_usd_per_mwh_per_hashprice: FloatArray | None = None
     """(F) mining value per MWh of fleet site power per USD/PH/day of hashprice; None for hand-built inputs."""
     hashprice_prev_day_usd_per_ph_day: FloatArray | None = None
     """(T) the previous UTC day's hashprice: what a controller knows when deciding (policies); None when unknown."""
+    ppa_price_usd_per_mwh: FloatArray | None = None
+    """(T) price where PPAs settle (a hub) [USD/MWh]; None: the load's price (no basis)."""
+    as_deployment_by_product: FloatArray | None = None
+    """(P) expected deployed share of offered MWh per product; None: ``as_deployment_fraction`` for all."""
+    as_award_intervals: int = 1
+    """Model intervals per ancillary award (4 for hourly day-ahead awards on 15-minute intervals): the offer holds through them."""
+    budget_period: npt.NDArray[np.int64] | None = None
+    """(T) budget period of flexible-AI energy (local calendar year); None: the whole horizon is one period."""
+    market: str = "ERCOT"
+    """Name of the market module the inputs were built with."""
+    ai_it_mw: float | None = None
+    """Contracted IT load of all AI blocks [MW] (site load / PUE); None: not known (hand-built inputs)."""
+    fleet_it_mw: FloatArray | None = None
+    """(F) ASIC power of each fleet without cooling [MW]; None: not known."""
+    firm_ai_pass_through_mw: float = 0.0
+    """Firm AI site MW on triple-net leases: the tenant reimburses their energy (:mod:`mullet.finance.contracts`)."""
+    flex_pass_through: BoolArray | None = None
+    """(B) True for flexible blocks on triple-net leases (their served energy is reimbursed)."""
+
+    @property
+    def hub_price_usd_per_mwh(self) -> FloatArray:
+        """(T) price where PPAs settle [USD/MWh] (the load's price when no separate point is set)."""
+        return self.price_usd_per_mwh if self.ppa_price_usd_per_mwh is None else self.ppa_price_usd_per_mwh
+
+    @property
+    def deployment_by_product(self) -> FloatArray:
+        """(P) expected deployed share of offered MWh of each product [-]."""
+        if self.as_deployment_by_product is not None:
+            return np.asarray(self.as_deployment_by_product, dtype=float)
+        return np.full(len(self.as_products), self.as_deployment_fraction)
+
+    @property
+    def offers_ancillary(self) -> bool:
+        """True when some product may be offered."""
+        return bool(self.as_products) and self.as_max_offer_fraction > 0
 
     @property
     def n(self) -> int:
@@ -117,14 +143,24 @@ class SiteInputs:
 
     @property
     def separable(self) -> bool:
-        """True when every interval can be solved on its own: no ramp, demand charge, flexible AI budget or commitment."""
+        """True when the closed form is exact.
+
+        No ramp, demand charge, flexible AI budget or commitment; multi-interval ancillary awards only where
+        fleets do not compete for headroom (:func:`~mullet.dispatch.fast.block_award_dispatch`).
+        """
         return (
             bool(np.isinf(self.fleet_ramp_mw_per_h).all())
             and self.demand_charge_usd_per_mw_month == 0
             and len(self.flex_names) == 0
             and not (self.fleet_min_on_h > 0).any()
             and not (self.fleet_min_off_h > 0).any()
+            and not (self.as_award_intervals > 1 and self.offers_ancillary and not self.fleets_independent)
         )
+
+    @property
+    def fleets_independent(self) -> bool:
+        """True when the fleets never compete for interconnect headroom (one fleet, or all fit at once)."""
+        return len(self.fleet_names) <= 1 or float(self.fleet_max_mw.sum()) <= self.import_limit_mw - self.firm_ai_mw - float(self.flex_max_mw.sum()) + 1e-9
 
 
 def _horizon(scenario: Scenario, start: str | None, end: str | None) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -135,30 +171,36 @@ def _horizon(scenario: Scenario, start: str | None, end: str | None) -> tuple[pd
     return lo, hi
 
 
-def load_price_series(scenario: Scenario) -> pd.Series:
-    """The spot price series of the scenario's settlement point [USD/MWh], UTC interval start."""
-    sp = scenario.power.settlement_point
+def _point_series(scenario: Scenario, market: Market, point: str, field_name: str) -> pd.Series:
+    """Prices of one settlement point [USD/MWh], UTC interval start: from the scenario's price file or the market's bundled data."""
     if scenario.power.price_file is not None:
         raw = read_table(scenario.power.price_file)
-        if sp not in raw.columns:
+        if point not in raw.columns:
             cols = [c for c in raw.columns if c != "interval_start_utc"]
-            raise ScenarioError(f"power.settlement_point: got {sp!r}, not a column of {scenario.power.price_file}; allowed: {cols}")
-        return read_timeseries(scenario.power.price_file, {sp: "finite"})[sp]
-    if sp in ERCOT_HUBS:
-        return load_ercot_hub_prices()[sp]
-    if sp in ERCOT_LOAD_ZONES:
-        return load_ercot_loadzone_prices()[sp]
-    raise ScenarioError(f"power.settlement_point: got {sp!r}; allowed with bundled prices: {list(ERCOT_HUBS) + list(ERCOT_LOAD_ZONES)}")
+            raise ScenarioError(f"power.{field_name}: got {point!r}, not a column of {scenario.power.price_file}; allowed: {cols}")
+        return read_timeseries(scenario.power.price_file, {point: "finite"})[point]
+    if point not in market.settlement_points:
+        raise ScenarioError(f"power.{field_name}: got {point!r}; allowed with bundled {market.name} prices: {list(market.settlement_points)}")
+    return market.prices(point)
+
+
+def load_price_series(scenario: Scenario) -> pd.Series:
+    """The spot price series of the scenario's ``settlement_point`` (where PPAs settle) [USD/MWh], UTC interval start."""
+    return _point_series(scenario, get_market(scenario.power.market), scenario.power.settlement_point, "settlement_point")
+
+
+def _step(prices: pd.Series, source: str) -> pd.Timedelta:
+    steps = np.diff(prices.index.as_unit("ns").asi8)
+    if len(steps) == 0:
+        raise DataError(source, "fewer than two intervals")
+    step = pd.Timedelta(int(np.min(steps)), unit="ns")
+    if step not in (pd.Timedelta("15min"), pd.Timedelta("1h")):
+        raise DataError(source, f"interval {step}; allowed: 15 minutes or 1 hour")
+    return step
 
 
 def _grid(prices: pd.Series, lo: pd.Timestamp, hi: pd.Timestamp, scenario: Scenario, notes: list[str]) -> tuple[pd.DatetimeIndex, FloatArray, float]:
-    steps = np.diff(prices.index.as_unit("ns").asi8)
-    if len(steps) == 0:
-        raise DataError(scenario.power.price_file or "prices", "fewer than two intervals")
-    step_ns = int(np.min(steps))
-    step = pd.Timedelta(step_ns, unit="ns")
-    if step not in (pd.Timedelta("15min"), pd.Timedelta("1h")):
-        raise DataError(scenario.power.price_file or "prices", f"interval {step}; allowed: 15 minutes or 1 hour")
+    step = _step(prices, scenario.power.price_file or "prices")
     index = pd.date_range(lo, hi, freq=step, inclusive="left")
     first, last = prices.index[0], prices.index[-1]
     if index[0] < first or index[-1] > last:
@@ -166,21 +208,81 @@ def _grid(prices: pd.Series, lo: pd.Timestamp, hi: pd.Timestamp, scenario: Scena
             f"start/end: the horizon {lo.date()}..{(hi - pd.Timedelta(days=1)).date()} is outside the price data "
             f"({first}..{last}, settlement point {scenario.power.settlement_point})"
         )
-    aligned = prices.reindex(index)
+    return index, _fill(prices.reindex(index), scenario, notes, scenario.power.settlement_point), step / pd.Timedelta("1h")
+
+
+def _fill(aligned: pd.Series, scenario: Scenario, notes: list[str], point: str) -> FloatArray:
     missing = aligned.isna()
     if missing.any():
         n = int(missing.sum())
-        where = index[missing.to_numpy()]
+        where = aligned.index[missing.to_numpy()]
         if scenario.power.missing_intervals == "error":
             raise DataError(
                 scenario.power.price_file or "bundled prices",
                 f"{n} missing interval(s) in the horizon, first at {where[0]} (UTC interval start); "
                 "set power.missing_intervals = 'ffill' to fill them from the previous interval",
-                column=scenario.power.settlement_point,
+                column=point,
             )
         aligned = aligned.ffill().bfill()
-        notes.append(f"{n} missing price interval(s) filled from the previous interval (first {where[0]})")
-    return index, aligned.to_numpy(dtype=float), step / pd.Timedelta("1h")
+        notes.append(f"{n} missing price interval(s) filled from the previous interval at {point} (first {where[0]})")
+    return aligned.to_numpy(dtype=float)
+
+
+def _load_price(scenario: Scenario, market: Market, index: pd.DatetimeIndex, hub: FloatArray, notes: list[str]) -> tuple[FloatArray, FloatArray | None]:
+    """(load price, PPA price or None) on ``index``: the load settles at its own point when one is set.
+
+    A load point coarser than the model interval (ERCOT: hourly load zones, 15-minute hubs) is applied as
+    its hourly basis to the hub: ``load = hub + (load_hourly - mean of hub over the hour)``, so each hour's mean
+    equals the published load-zone price and the 15-minute shape is the hub's.
+    """
+    ps = scenario.power
+    hub_point = ps.settlement_point
+    if ps.load_settlement_point is None or ps.load_settlement_point == hub_point:
+        if ps.load_settlement_point is None and market.point_kind_or_none(hub_point) == "hub":
+            notes.append(
+                f"load settles at {hub_point}, a hub: {market.name} loads settle at their load zone (basis not modelled); "
+                "set power.load_settlement_point, e.g. LZ_WEST"
+            )
+        return hub, None
+    point = ps.load_settlement_point
+    series = _point_series(scenario, market, point, "load_settlement_point")
+    step = _step(series, ps.price_file or f"{market.name} {point} prices")
+    model_step = index[1] - index[0] if len(index) > 1 else step
+    if step < model_step:
+        series = series.resample(model_step).mean()
+        step = model_step
+    bucket = index.floor(step)
+    lz = series.reindex(bucket.unique())
+    first, last = series.index[0], series.index[-1]
+    absent = lz.isna()
+    inside = (lz.index >= first) & (lz.index <= last)
+    outside_hours = int((absent & ~inside).sum() * step / pd.Timedelta("1h"))
+    if outside_hours:
+        what = (
+            f"power.load_settlement_point: {point} has prices for {first:%Y-%m-%d %H:%M}..{last:%Y-%m-%d %H:%M} UTC only "
+            f"({'bundled ' + market.name if ps.price_file is None else ps.price_file}); {outside_hours} h of the horizon have none"
+        )
+        if ps.load_zone_fallback == "error":
+            raise ScenarioError(
+                f"{what}. Set power.price_file with {point} prices for the horizon, or power.load_zone_fallback = 'hub' "
+                f"to settle the load at {hub_point} there (basis 0, noted)"
+            )
+        notes.append(f"{what}: load settled at {hub_point} there (load_zone_fallback = 'hub'; the basis is understated)")
+    gaps = lz[inside].isna()
+    if gaps.any():
+        lz_inside = pd.Series(_fill(lz[inside], scenario, notes, point), index=lz.index[inside])
+        lz = lz.where(~inside, lz_inside.reindex(lz.index))
+    lz_t = lz.reindex(bucket).to_numpy(dtype=float)
+    if step > model_step:
+        hub_mean = pd.Series(hub, index=index).groupby(bucket).transform("mean").to_numpy()
+        load = hub + (lz_t - hub_mean)
+        notes.append(
+            f"{point} is {step / pd.Timedelta('1h'):g}-hourly: applied as its basis to {hub_point}'s {model_step / pd.Timedelta('1min'):g}-minute shape"
+        )
+    else:
+        load = lz_t
+    load = np.where(np.isnan(load), hub, load)
+    return load, hub
 
 
 def _spread(series: pd.Series, index: pd.DatetimeIndex, what: str) -> FloatArray:
@@ -194,8 +296,10 @@ def _spread(series: pd.Series, index: pd.DatetimeIndex, what: str) -> FloatArray
 def build_inputs(scenario: Scenario, start: str | None = None, end: str | None = None) -> SiteInputs:
     """Load and align every series of ``scenario`` over ``start``..``end`` (inclusive UTC days)."""
     notes: list[str] = []
+    market = get_market(scenario.power.market)
     lo, hi = _horizon(scenario, start, end)
-    index, price, dt_h = _grid(load_price_series(scenario), lo, hi, scenario, notes)
+    index, hub_price, dt_h = _grid(load_price_series(scenario), lo, hi, scenario, notes)
+    price, ppa_price = _load_price(scenario, market, index, hub_price, notes)
     t = len(index)
 
     # hashprice
@@ -223,11 +327,17 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
     coef = np.array([mining_value_usd_per_mwh(1.0, f.efficiency_j_per_th) * (1 - f.pool_fee_fraction) / (1 + f.cooling_overhead_fraction) for f in fleets])
     value = hashprice[:, None] * coef[None, :]
 
-    # ancillary services
+    # ancillary services: awarded per the market's award period (ERCOT: the day-ahead hour) at its clearing price
     products: list[str] = [str(p) for p in scenario.ancillary.products]
+    specs = [market.product(p) for p in products]
+    for spec in specs:
+        if spec.direction != "up":
+            raise ScenarioError(f"ancillary.products: got {spec.name!r}, a {spec.direction}-product; allowed: up-products (curtailable load)")
     as_price = np.zeros((t, len(products)))
+    deployment = np.zeros(len(products))
+    award_intervals = 1
     if products:
-        as_frame = load_as_prices(scenario.ancillary.price_file)
+        as_frame = market.ancillary_prices() if scenario.ancillary.price_file is None else load_as_prices(scenario.ancillary.price_file)
         outside = (index < as_frame.index[0]) | (index >= as_frame.index[-1] + pd.Timedelta("1h"))
         if outside.all():
             raise ScenarioError(
@@ -244,20 +354,50 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
                 first_nan = index[np.isnan(spread)][0]
                 notes.append(f"{p} has no price before it existed (first such interval {first_nan}); no {p} offered there")
             as_price[:, k] = np.nan_to_num(spread, nan=0.0)
+        missing_figure = []
+        for k, spec in enumerate(specs):
+            if spec.name in scenario.ancillary.deployment_fraction_by_product:
+                deployment[k] = scenario.ancillary.deployment_fraction_by_product[spec.name]
+            elif spec.deployment_fraction is not None:
+                deployment[k] = spec.deployment_fraction
+            else:
+                deployment[k] = scenario.ancillary.deployment_fraction
+                missing_figure.append(spec.name)
+        if missing_figure:
+            notes.append(
+                f"deployment of {', '.join(missing_figure)}: no published per-product figure in the {market.name} module; "
+                f"ancillary.deployment_fraction = {scenario.ancillary.deployment_fraction:g} used (set ancillary.deployment_fraction_by_product)"
+            )
+        if scenario.ancillary.award == "day_ahead_hourly":
+            award_intervals = max(1, round(min(s.award_interval_h for s in specs) / dt_h))
+        else:
+            notes.append("ancillary offers chosen per model interval (award = 'per_interval'): a relaxation of hourly day-ahead awards")
+    unknown = set(scenario.ancillary.deployment_fraction_by_product) - set(products)
+    if unknown:
+        raise ScenarioError(f"ancillary.deployment_fraction_by_product: got {sorted(unknown)}, not offered; allowed: {products}")
 
-    # 4CP and system load
+    # coincident peaks (ERCOT 4CP) and system load
     cp = scenario.power.four_cp
-    local = index.tz_convert(LOCAL_TZ)
-    summer = np.isin(local.month, [6, 7, 8, 9])
+    local = market.local(index)
+    summer = market.peak_months(index)
     cp_hour = np.zeros(t, dtype=bool)
     forced = np.zeros(t, dtype=bool)
     sys_load: FloatArray | None = None
     load_series: pd.Series | None = None
     try:
-        load_series = load_system_load(cp.load_file)["load_mw"]
+        load_series = market.system_load() if cp.load_file is None else load_system_load(cp.load_file)["load_mw"]
     except DataError:
         if cp.load_file is not None:
             raise
+    peak_years = set(local.year[summer].tolist())
+    if load_series is not None and cp.load_file is None and cp.rate_usd_per_kw_year > 0 and cp.mode != "none" and peak_years:
+        missing_years = sorted(peak_years - market.peak_years(load_series))
+        if missing_years:
+            load_series = load_series.combine_first(market.system_load_history())
+            notes.append(
+                f"system load of {', '.join(map(str, missing_years))} from the {market.name} module's load history "
+                "(the official system load is not bundled for those months)"
+            )
     if load_series is not None:
         hourly = load_series.reindex(index.floor("1h")).to_numpy(dtype=float)
         if not np.isnan(hourly).all():
@@ -270,18 +410,18 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
             raise ScenarioError("power.four_cp.load_file: no system load; 4CP needs one (or set rate 0 or mode 'none')")
         months = sorted(set(zip(local.year[summer], local.month[summer], strict=True)))
         local_load = load_series.copy()
-        local_load.index = local_load.index.tz_convert(LOCAL_TZ)
+        local_load.index = market.local(pd.DatetimeIndex(local_load.index))
         for year, month in months:
             m = local_load[(local_load.index.year == year) & (local_load.index.month == month)]
             if len(m) < 24 * 25:
                 raise ScenarioError(
-                    f"power.four_cp: no system load for {year}-{month:02d} (bundled ERCOT load covers 2021, 2023 and 2024-01..08); "
+                    f"power.four_cp: no system load for {year}-{month:02d} (bundled {market.name} load covers 2021, 2023 and 2024-01..08); "
                     "set four_cp.load_file, or rate 0, or mode 'none'"
                 )
-            peak_start = m.idxmax().tz_convert("UTC")
+        for peak_start in market.peak_intervals(load_series):
             cp_hour |= (index >= peak_start) & (index < peak_start + pd.Timedelta("1h"))
         if cp.mode == "forecast":
-            threshold = cp.threshold_mw if cp.threshold_mw is not None else _tuned_threshold(load_series, {y for y, _ in months})
+            threshold = cp.threshold_mw if cp.threshold_mw is not None else _tuned_threshold(market, load_series, {y for y, _ in months})
             if sys_load is None or np.isnan(sys_load[summer]).any():
                 raise ScenarioError("power.four_cp: forecast mode needs system load over every June-September interval of the horizon")
             forced = summer & (np.nan_to_num(sys_load, nan=0.0) > threshold)
@@ -290,7 +430,7 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
     # AI
     firm = [b for b in scenario.ai if b.service == "firm"]
     flex = [b for b in scenario.ai if b.service == "flexible"]
-    horizon_years = t * dt_h / 8760.0
+    years = market.calendar_year(index)
     # PPAs
     ppa_mw = np.zeros(t)
     ppa_cost = np.zeros(t)
@@ -302,6 +442,8 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
             on &= weekday
         ppa_mw += on * ppa.power_mw
         ppa_cost += on * ppa.power_mw * ppa.price_usd_per_mwh
+    if flex and len(set(years.tolist())) > 1:
+        notes.append("flexible-AI cap budgets apply per local calendar year (each year of the horizon gets the full annual budget)")
 
     return SiteInputs(
         index=index,
@@ -327,34 +469,43 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
         as_price_usd_per_mw_h=as_price,
         as_max_offer_fraction=scenario.ancillary.max_offer_fraction,
         as_deployment_fraction=scenario.ancillary.deployment_fraction,
+        as_deployment_by_product=deployment,
+        as_award_intervals=award_intervals,
         firm_ai_mw=sum(b.site_load_mw for b in firm),
         firm_ai_revenue_usd_per_h=sum(b.revenue_usd_per_hour for b in firm),
         flex_names=[b.name for b in flex],
         flex_max_mw=np.array([b.site_load_mw for b in flex]),
         flex_min_mw=np.array([b.site_load_mw * (1 - b.flex_cap_fraction) for b in flex]),
-        flex_budget_mwh=np.array([b.site_load_mw * b.flex_cap_fraction * b.flex_max_hours_per_year * horizon_years for b in flex]),
+        flex_budget_mwh=np.array([b.site_load_mw * b.flex_cap_fraction * b.flex_max_hours_per_year for b in flex]),
         flex_revenue_lost_usd_per_mwh=np.array([b.revenue_usd_per_mwh_served for b in flex]),
         flex_sla_usd_per_mwh=np.array([b.sla_credit_usd_per_mwh for b in flex]),
         flex_revenue_usd_per_h=np.array([b.revenue_usd_per_hour for b in flex]),
         import_limit_mw=scenario.interconnect.import_limit_mw,
         ppa_mw=ppa_mw,
         ppa_cost_usd_per_h=ppa_cost,
-        month=(index.year * 12 + index.month - 1).to_numpy().astype(np.int64),
+        month=market.billing_month(index),
         demand_charge_usd_per_mw_month=scenario.power.demand_charge_usd_per_kw_month * 1000.0,
         notes=notes,
         fleet_usd_per_mwh_per_hashprice=coef,
         hashprice_prev_day_usd_per_ph_day=hashprice_prev,
+        ppa_price_usd_per_mwh=ppa_price,
+        budget_period=years,
+        market=market.name,
+        ai_it_mw=float(sum(b.site_load_mw / b.pue for b in scenario.ai)),
+        fleet_it_mw=np.array([f.site_power_mw / (1 + f.cooling_overhead_fraction) for f in fleets]),
+        firm_ai_pass_through_mw=sum(b.site_load_mw for b in firm if not b.owner_pays_power),
+        flex_pass_through=np.array([not b.owner_pays_power for b in flex], dtype=bool),
     )
 
 
-def _tuned_threshold(load: pd.Series, horizon_years: set[int]) -> float:
-    """1% below the lowest June-September monthly peak of the other years in ``load``.
+def _tuned_threshold(market: Market, load: pd.Series, horizon_years: set[int]) -> float:
+    """1% below the lowest peak-month monthly peak of the other years in ``load``.
 
-    Curtailing above it would have caught every 4CP interval of those years.
+    Curtailing above it would have caught every coincident-peak interval of those years.
     """
     local = load.copy()
-    local.index = local.index.tz_convert(LOCAL_TZ)
-    summer = local[local.index.month.isin([6, 7, 8, 9]) & ~local.index.year.isin(sorted(horizon_years))]
+    local.index = market.local(pd.DatetimeIndex(local.index))
+    summer = local[local.index.month.isin(list(market.coincident_peak_months)) & ~local.index.year.isin(sorted(horizon_years))]
     if summer.empty:
         raise ScenarioError("power.four_cp.threshold_mw: none set, and no other year's summer load to tune it on; set threshold_mw")
     peaks = summer.groupby([summer.index.year, summer.index.month]).max()

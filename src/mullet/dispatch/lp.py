@@ -1,9 +1,11 @@
 """Exact dispatch LP (a MIP with minimum on/off times), built as sparse matrices and solved by HiGHS.
 
 Columns, in blocks over ``T`` intervals: fleet load ``m[f, t]`` [MW], offered
-capacity ``r[f, t]`` [MW] in the interval's best product (the products share one
-capacity and one deployment cost, so only the highest-priced one is ever
-offered: an exact reduction from ``F x P x T`` to ``F x T`` columns), served flexible AI ``a[b, t]`` [MW], monthly peak
+capacity ``r[f, k]`` [MW] per award block ``k`` (the market's award period, e.g. the
+day-ahead hour: the offer holds through every interval of it) in the block's best
+product for that fleet (the products share one capacity, and each MW's worth,
+capacity price minus expected deployment x lost margin, is data, so only the best
+is ever offered: an exact reduction from ``F x P`` to ``F`` columns per block), served flexible AI ``a[b, t]`` [MW], monthly peak
 import ``peak[k]`` [MW], and for fleets with minimum on/off times binary
 on-state, start and stop ``u, v, w[c, t]``. The objective minimises minus the
 variable profit; :func:`mullet.dispatch.result.evaluate` adds the constants.
@@ -11,6 +13,8 @@ variable profit; :func:`mullet.dispatch.result.evaluate` adds the constants.
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 
 import highspy
@@ -21,7 +25,7 @@ import scipy.sparse as sp
 from mullet.dispatch.inputs import SiteInputs
 from mullet.errors import SolverError
 
-__all__ = ["LpSolution", "build_lp", "solve_lp"]
+__all__ = ["LpSolution", "build_lp", "quiet_highs", "solve_lp"]
 
 FloatArray = npt.NDArray[np.float64]
 INF = highspy.kHighsInf
@@ -62,6 +66,12 @@ class LpModel:
     k0: int
     u0: int
     committed: list[int]
+    n_blk: int = 0
+    """Ancillary award blocks."""
+    blk_of_t: npt.NDArray[np.int64] | None = None
+    """(T) award block of each interval."""
+    best_product: npt.NDArray[np.int64] | None = None
+    """(blocks, F) product offered in each block."""
 
 
 @dataclass(frozen=True)
@@ -78,18 +88,32 @@ class LpSolution:
 def build_lp(x: SiteInputs) -> LpModel:
     """Assemble the dispatch LP of ``x`` directly as a CSC matrix (no per-variable Python objects)."""
     t, f, b = x.n, len(x.fleet_names), len(x.flex_names)
-    p = 1 if x.as_products and x.as_max_offer_fraction > 0 else 0
-    best_price = x.as_price_usd_per_mw_h.max(axis=1) if p else np.zeros(t)
+    p = 1 if x.offers_ancillary else 0
     dt = x.dt_h
     tt = np.arange(t, dtype=np.int64)
     cost = x.energy_cost_usd_per_mwh
+    # ancillary awards: one offer column per fleet and award block (n_a model intervals, e.g. the DAM hour);
+    # its value is the best product's capacity price minus the expected deployment's lost margin, summed over the block
+    n_a = max(1, int(x.as_award_intervals)) if p else 1
+    blk_of_t = tt // n_a
+    n_blk = int(blk_of_t[-1]) + 1 if t else 0
+    starts = np.arange(0, t, n_a)
+    delta = x.deployment_by_product if p else np.zeros(0)
+    worth = np.zeros((n_blk, f))
+    best_product = np.zeros((n_blk, f), dtype=np.int64)
+    if p:
+        for j in range(f):
+            margin_j = x.mining_value_usd_per_mwh[:, j] - cost
+            per_product = np.add.reduceat((x.as_price_usd_per_mw_h - delta[None, :] * margin_j[:, None]) * dt, starts, axis=0)  # (blocks, P)
+            best_product[:, j] = np.argmax(per_product, axis=1)
+            worth[:, j] = per_product[np.arange(n_blk), best_product[:, j]]
     committed = [j for j in range(f) if x.fleet_min_on_h[j] > 0 or x.fleet_min_off_h[j] > 0]
     months, month_of_t = np.unique(x.month, return_inverse=True)
     use_peak = x.demand_charge_usd_per_mw_month > 0
     n_k = len(months) if use_peak else 0
     c = len(committed)
     m0, r0 = 0, f * t
-    a0 = r0 + f * p * t
+    a0 = r0 + f * p * n_blk
     k0 = a0 + b * t
     u0 = k0 + n_k
     n_col = u0 + 3 * c * t
@@ -105,8 +129,7 @@ def build_lp(x: SiteInputs) -> LpModel:
         lo[sl] = x.fleet_min_mw[j]
         hi[sl] = np.where(x.forced_curtail, x.fleet_min_mw[j], x.fleet_max_mw[j])
         if p:
-            rs = slice(r0 + j * t, r0 + (j + 1) * t)
-            obj[rs] = -(best_price - x.as_deployment_fraction * margin) * dt
+            obj[r0 + j * n_blk : r0 + (j + 1) * n_blk] = -worth[:, j]
     for j in range(b):
         sl = slice(a0 + j * t, a0 + (j + 1) * t)
         obj[sl] = -(x.flex_revenue_lost_usd_per_mwh[j] + x.flex_sla_usd_per_mwh[j] - cost) * dt
@@ -127,11 +150,11 @@ def build_lp(x: SiteInputs) -> LpModel:
         for j in range(b):
             rows.add(tt, a0 + j * t + tt, 1.0)
         rows.close(t, -INF, x.import_limit_mw - x.firm_ai_mw)
-    # ancillary capacity: r[f,t] - k m[f,t] <= -k floor_f
+    # ancillary capacity, held through the award block: r[f,blk(t)] - k m[f,t] <= -k floor_f
     if p:
         for j in range(f):
             rows.add(tt, m0 + j * t + tt, -x.as_max_offer_fraction)
-            rows.add(tt, r0 + j * t + tt, 1.0)
+            rows.add(tt, r0 + j * n_blk + blk_of_t, 1.0)
             rows.close(t, -INF, -x.as_max_offer_fraction * x.fleet_min_mw[j])
     # ramp: |m[t] - m[t-1]| <= R dt (left out where it cannot bind: R dt >= the fleet's whole range)
     for j in range(f):
@@ -150,10 +173,12 @@ def build_lp(x: SiteInputs) -> LpModel:
             rows.add(tt, a0 + j * t + tt, 1.0)
         rows.add(tt, k0 + month_of_t, -1.0)
         rows.close(t, -INF, -x.firm_ai_mw)
-    # flexible AI energy budget: sum a dt >= sum max dt - budget
+    # flexible AI energy budget per period (local calendar year): sum a dt >= sum max dt - budget
+    periods, period_of_t = np.unique(x.budget_period if x.budget_period is not None else np.zeros(t, dtype=np.int64), return_inverse=True)
+    period_len = np.bincount(period_of_t, minlength=len(periods))
     for j in range(b):
-        rows.add(np.zeros(t, dtype=np.int64), a0 + j * t + tt, dt)
-        rows.close(1, x.flex_max_mw[j] * t * dt - x.flex_budget_mwh[j], INF)
+        rows.add(period_of_t, a0 + j * t + tt, dt)
+        rows.close(len(periods), x.flex_max_mw[j] * period_len * dt - x.flex_budget_mwh[j], INF)
     # unit commitment for fleets with minimum on/off times
     for i, j in enumerate(committed):
         u, v, w = u0 + 3 * i * t, u0 + (3 * i + 1) * t, u0 + (3 * i + 2) * t
@@ -200,14 +225,32 @@ def build_lp(x: SiteInputs) -> LpModel:
     lp.a_matrix_.value_ = a.data
     if c:
         lp.integrality_ = [highspy.HighsVarType(int(v)) for v in integrality]
-    return LpModel(lp, t, f, p, b, m0, r0, a0, k0, u0, committed)
+    return LpModel(lp, t, f, p, b, m0, r0, a0, k0, u0, committed, n_blk, blk_of_t, best_product)
+
+
+def quiet_highs() -> highspy.Highs:
+    """A HiGHS instance with output off, its start-up banner kept off stdout (so ``--format json`` stays pure JSON).
+
+    HiGHS prints the banner from C++ when the instance is created, before any option
+    can be set, so file descriptor 1 is pointed at the null device meanwhile.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return h
 
 
 def solve_lp(x: SiteInputs, time_limit_s: float = 600.0, mip_rel_gap: float = 1e-6) -> LpSolution:
     """Build and solve the dispatch LP; raise :class:`SolverError` unless optimal."""
     model = build_lp(x)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("threads", 1)
     if model.committed:
@@ -224,10 +267,10 @@ def solve_lp(x: SiteInputs, time_limit_s: float = 600.0, mip_rel_gap: float = 1e
     t, f, b = model.t, model.f, model.b
     mining = col[model.m0 : model.m0 + f * t].reshape(f, t).T
     as_mw = np.zeros((t, f, len(x.as_products)))
-    if model.p:
-        offer = col[model.r0 : model.r0 + f * t].reshape(f, t).T
-        best = np.argmax(x.as_price_usd_per_mw_h, axis=1)
-        as_mw[np.arange(t), :, best] = offer
+    if model.p and model.blk_of_t is not None and model.best_product is not None:
+        offer = col[model.r0 : model.r0 + f * model.n_blk].reshape(f, model.n_blk).T  # (blocks, F)
+        for j in range(f):
+            as_mw[np.arange(t), j, model.best_product[model.blk_of_t, j]] = offer[model.blk_of_t, j]
     flex = col[model.a0 : model.a0 + b * t].reshape(b, t).T
     return LpSolution(
         mining_mw=np.clip(mining, 0.0, None),

@@ -48,14 +48,17 @@ from mullet.dispatch.result import DispatchResult, evaluate
 from mullet.errors import ScenarioError
 
 __all__ = [
+    "DayAheadConfig",
     "Decision",
     "FleetSpec",
     "Observation",
     "PolicyState",
     "RealtimePolicy",
     "RealtimePolicyConfig",
+    "dayahead_awards",
     "known_hashprice",
     "lagged_prices",
+    "observed_prices",
     "run_policy",
 ]
 
@@ -155,6 +158,10 @@ class Observation(NamedTuple):
     ai_load_mw
         AI site load to be served in the interval, including a tenant's power
         request; mining gets the interconnect headroom left over [MW].
+    hold_mw
+        Per fleet, the least load the site is obliged to run in the interval
+        (an awarded ancillary offer must be backed by running load); empty: none.
+        It wins over the price rule and over a 4CP alert [MW].
     """
 
     last_price_usd_per_mwh: float
@@ -162,6 +169,7 @@ class Observation(NamedTuple):
     four_cp_alert: bool = False
     deployment_mw: float = 0.0
     ai_load_mw: float = 0.0
+    hold_mw: tuple[float, ...] = ()
 
 
 class PolicyState(NamedTuple):
@@ -257,6 +265,7 @@ class RealtimePolicy:
         self._floor_total = sum(self._floor)
         self._follow_cp = config.follow_four_cp_alerts
         self._ramped = any(math.isfinite(r) for r in self._ramp)
+        self._single = len(fleets) == 1 and not self._ramped
         # a fleet is "on" above its floor, or for fleets with minimum on/off times above 0
         self._on_threshold = tuple(f.floor_mw + _EPS_MW if f.on_min_mw <= f.floor_mw else _EPS_MW for f in fleets)
         # most efficient (highest value per MWh) first; shedding walks it backwards
@@ -271,7 +280,10 @@ class RealtimePolicy:
         """Decide the mining load of the next interval from ``state`` and ``obs`` (nothing else).
 
         Cheap by design (plain floats and tuples, no arrays): a backtest calls it once per interval.
+        One fleet without ramp limit or obligation takes a shorter branch with the same rules.
         """
+        if self._single and not obs.hold_mw:
+            return self._step_one(state, obs)
         price = obs.last_price_usd_per_mwh
         hp = obs.hashprice_usd_per_ph_day
         band = self._band
@@ -315,6 +327,11 @@ class RealtimePolicy:
                     why = ("deployment of {:.3f} MW: least efficient fleet shed first", (obs.deployment_mw,))
                 else:
                     why = ("headroom {:.3f} MW: least efficient fleet shed first", (room,))
+        if obs.hold_mw:
+            held_up = [max(x, h) for x, h in zip(target, obs.hold_mw, strict=True)]
+            if held_up != target:
+                target = held_up
+                why = ("ancillary award held: load kept running to back it", ())
         if self._ramped:
             last = state.mining_mw
             target = [x if m != m else min(max(x, m - r), m + r) for x, m, r in zip(target, last, self._ramp, strict=True)]
@@ -324,6 +341,48 @@ class RealtimePolicy:
             why = ("no settled price yet: state held", ()) if not known else ("price {:.2f} vs strikes {}: on {}", (price, strikes, now))
         mw = tuple(target)
         return Decision(mw, PolicyState(now, held_next, mw), strikes, why)
+
+    def _step_one(self, state: PolicyState, obs: Observation) -> Decision:
+        """:meth:`step` for one fleet, no ramp limit, no obligation (the rules of the general branch, in scalars)."""
+        price = obs.last_price_usd_per_mwh
+        strike = obs.hashprice_usd_per_ph_day * self._coef[0] - self._offset
+        on = state.on[0]
+        held = state.intervals_in_state[0]
+        known = price == price
+        why: tuple[str, tuple[object, ...]] | None = None
+        if known:
+            w = price <= strike + self._band if on else price < strike - self._band
+            if w != on:
+                if on and held < self._min_on[0]:
+                    w = on
+                    why = ("{} held on (minimum on time)", (self.fleets[0].name,))
+                elif not on and held < self._min_off[0]:
+                    w = on
+                    why = ("{} held off (minimum off time)", (self.fleets[0].name,))
+        else:
+            w = on
+        if obs.four_cp_alert and self._follow_cp:
+            w = False
+            why = ("4CP alert: every fleet at its floor", ())
+        floor = self._floor[0]
+        x = self._max[0] if w else floor
+        room = min(self.import_limit_mw - obs.ai_load_mw, x - obs.deployment_mw)
+        if x > room + _EPS_MW:
+            x -= min(x - max(room, floor), x - floor)
+            if w and x < self._on_min[0] - _EPS_MW:
+                x = floor
+            if why is None:
+                if obs.deployment_mw > 0:
+                    why = ("deployment of {:.3f} MW: least efficient fleet shed first", (obs.deployment_mw,))
+                else:
+                    why = ("headroom {:.3f} MW: least efficient fleet shed first", (room,))
+        now = x > self._on_threshold[0]
+        strikes = (strike,)
+        nows = (now,)
+        if why is None:
+            why = ("price {:.2f} vs strikes {}: on {}", (price, strikes, nows)) if known else ("no settled price yet: state held", ())
+        mw = (x,)
+        return Decision(mw, PolicyState(nows, (held + 1 if now == on else 1,), mw), strikes, why)
 
 
 def fleets_of(inputs: SiteInputs) -> list[FleetSpec]:
@@ -373,6 +432,26 @@ def lagged_prices(price_usd_per_mwh: FloatArray, lag_intervals: int) -> FloatArr
     return out
 
 
+def observed_prices(inputs: SiteInputs, lag_intervals: int) -> FloatArray:
+    """(T) the load's price a controller knows when deciding each interval [USD/MWh].
+
+    ``hub[t - lag]`` (real-time hub prices settle every interval) plus the load zone's
+    basis of the last *complete* hour before ``t`` (an hourly load-zone price is only
+    known once its hour is over); ``nan`` before any price is known. Without a separate
+    hub this is ``price[t - lag]``.
+    """
+    x = inputs
+    hub = lagged_prices(x.hub_price_usd_per_mwh, lag_intervals)
+    if x.ppa_price_usd_per_mwh is None:
+        return hub
+    basis = x.price_usd_per_mwh - x.hub_price_usd_per_mwh
+    per_hour = max(1, round(1.0 / x.dt_h))
+    t = np.arange(x.n)
+    idx = np.minimum(t - lag_intervals, (t // per_hour) * per_hour - 1)
+    known = np.where(idx >= 0, basis[np.clip(idx, 0, None)], 0.0)
+    return hub + known
+
+
 def known_hashprice(inputs: SiteInputs, lag_days: int) -> tuple[FloatArray, str | None]:
     """(T) the hashprice known when deciding each interval, and a note when it is not strictly known.
 
@@ -399,6 +478,8 @@ def run_policy(
     *,
     four_cp_alert: npt.NDArray[np.bool_] | None = None,
     deployment_mw: FloatArray | None = None,
+    as_mw: FloatArray | None = None,
+    name: str = "realtime",
 ) -> DispatchResult:
     """Backtest the real-time policy over ``inputs``: :meth:`RealtimePolicy.step` once per interval.
 
@@ -409,39 +490,141 @@ def run_policy(
     config
         Policy settings (default: :class:`RealtimePolicyConfig`'s).
     four_cp_alert
-        (T) intervals with an active 4CP alert; default: ``inputs.forced_curtail``
-        (the scenario's forecast-mode 4CP signal; none in perfect mode).
+        (T) intervals with an active 4CP alert (from information known in time, e.g.
+        :func:`mullet.dispatch.fourcp.realisable_alerts`); default none.
     deployment_mw
-        (T) ancillary deployment to deliver [MW]; default none.
+        (T) ancillary deployment to deliver [MW]; default none (expected deployment is
+        priced by :func:`~mullet.dispatch.result.evaluate` from each product's deployment share).
+    as_mw
+        (T, F, P) awarded ancillary capacity (e.g. from :func:`dayahead_awards`); each fleet
+        then holds ``floor + award / max_offer_fraction`` running; default none.
+    name
+        Policy name for ``solver`` (``"policy:<name>"``).
 
     Returns
     -------
     DispatchResult
         Priced by :func:`~mullet.dispatch.result.evaluate` exactly like the
-        optimum; ``solver`` is ``"policy:realtime"``; flexible AI is served in
-        full and no ancillary capacity is offered.
+        optimum; ``solver`` is ``"policy:<name>"``; flexible AI is served in full.
     """
     cfg = config or RealtimePolicyConfig()
     x = inputs
     policy = RealtimePolicy(cfg, fleets_of(x), x.import_limit_mw, x.dt_h, x.adder_usd_per_mwh)
     notes = [cfg.describe()]
-    last_price = lagged_prices(x.price_usd_per_mwh, cfg.reaction_lag_intervals)
+    last_price = observed_prices(x, cfg.reaction_lag_intervals)
     hp, hp_note = known_hashprice(x, cfg.hashprice_lag_days)
     if hp_note:
         notes.append(hp_note)
-    alert = x.forced_curtail if four_cp_alert is None else np.asarray(four_cp_alert, dtype=bool)
+    alert = np.zeros(x.n, dtype=bool) if four_cp_alert is None else np.asarray(four_cp_alert, dtype=bool)
     deploy = np.zeros(x.n) if deployment_mw is None else np.asarray(deployment_mw, dtype=float)
+    awards = np.zeros((x.n, len(x.fleet_names), len(x.as_products))) if as_mw is None else np.asarray(as_mw, dtype=float)
     ai_mw = x.firm_ai_mw + float(x.flex_max_mw.sum())
     state = policy.initial_state()
     rows: list[tuple[float, ...]] = []
     keep = rows.append
     step = policy.step
-    for p, h, a, d in zip(last_price.tolist(), hp.tolist(), alert.tolist(), deploy.tolist(), strict=True):
-        decision = step(state, Observation(p, h, a, d, ai_mw))
+    if awards.any():
+        k = x.as_max_offer_fraction if x.as_max_offer_fraction > 0 else 1.0
+        award_total = awards.sum(axis=2)
+        hold = np.where(award_total > 0, x.fleet_min_mw[None, :] + award_total / k, 0.0)
+        holds: list[tuple[float, ...]] = [tuple(row) if any(row) else () for row in hold.tolist()]
+    else:
+        holds = [()] * x.n
+    for p, h, a, d, hd in zip(last_price.tolist(), hp.tolist(), alert.tolist(), deploy.tolist(), holds, strict=True):
+        decision = step(state, Observation(p, h, a, d, ai_mw, hd))
         keep(decision.mining_mw)
         state = decision.state
     mining = np.array(rows, dtype=float).reshape(x.n, len(x.fleet_names))
     flex = np.broadcast_to(x.flex_max_mw, (x.n, len(x.flex_names))).copy()
-    as_mw = np.zeros((x.n, len(x.fleet_names), len(x.as_products)))
-    result = evaluate(replace(x, notes=[*x.notes, *notes]), mining, as_mw, flex, "policy", "policy:realtime")
-    return result
+    if alert.any():
+        notes.append(f"4CP alerts followed in {alert.sum() * x.dt_h:g} h")
+    return evaluate(replace(x, notes=[*x.notes, *notes]), mining, awards, flex, "policy", f"policy:{name}")
+
+
+class DayAheadConfig(BaseModel):
+    """Settings of the day-ahead ancillary commitment. Printed with every result it decides."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lookback_days: Annotated[
+        int, Field(ge=1, le=60, description="Days of past real-time prices (same hour) that estimate the hour's cost of holding load [d].")
+    ] = 7
+    premium_usd_per_mw_h: Annotated[
+        float, Field(ge=0, le=1_000, description="Added to the reservation price: a margin for the risk of a price spike [USD/MW-h].")
+    ] = 0.0
+
+    def describe(self) -> str:
+        """One line stating every setting."""
+        return (
+            f"day-ahead ancillary: offer when the DAM clearing price beats the expected cost of holding the load "
+            f"(same hour, previous {self.lookback_days} days of real-time prices, known hashprice) + {self.premium_usd_per_mw_h:g} USD/MW-h; "
+            "the award holds for its whole hour"
+        )
+
+
+def dayahead_awards(inputs: SiteInputs, config: DayAheadConfig | None = None) -> FloatArray:
+    """(T, F, P) hourly ancillary awards decided the day before, from what is known then.
+
+    For each award block (the DAM hour) of day ``D`` and fleet ``j``, one awarded MW
+    obliges ``1 / k`` MW of running load through the hour (``k`` = max offer fraction)
+    and an expected deployment ``delta_p``. Its expected cost is estimated from the
+    same hour of the ``lookback_days`` days before ``D`` (real-time load prices, all
+    settled before the DAM closes) and the hashprice known the day before:
+
+        cost_p = (1 / k) * mean_d sum_t max(0, p_t - v_t) dt + delta_p * mean_d sum_t (v_t - p_t) dt
+
+    The fleet offers its whole flexible range ``k x (max - floor)`` in the product
+    with the highest ``MCPC x hour - cost_p`` when that is positive (the MCPC stands
+    for the clearing price: an offer at the reservation price ``cost_p`` is
+    awarded exactly when the MCPC is above it). The first day of a horizon has no
+    past day and offers nothing. Fleets are filled most efficient first within the
+    interconnect headroom.
+    """
+    cfg = config or DayAheadConfig()
+    x = inputs
+    t, f, p = x.n, len(x.fleet_names), len(x.as_products)
+    awards = np.zeros((t, f, p))
+    if not x.offers_ancillary or f == 0:
+        return awards
+    n = max(1, int(x.as_award_intervals))
+    per_day = round(24.0 / (n * x.dt_h))
+    n_blk = t // n
+    if n_blk * n != t or n_blk < per_day:
+        return awards
+    k = x.as_max_offer_fraction
+    hp, _ = known_hashprice(x, 1)
+    value = hp[:, None] * coefficients(x)[None, :]  # (T, F) mining value from the known hashprice
+    price = x.price_usd_per_mwh[:, None]
+    idle = (np.maximum(price - value, 0.0) * x.dt_h).reshape(n_blk, n, f).sum(axis=1)  # (B, F) per past block
+    margin = ((value - price) * x.dt_h).reshape(n_blk, n, f).sum(axis=1)
+    # mean over the previous lookback days of the same hour (blocks strictly before day D)
+    days = n_blk // per_day
+    idle_d = idle[: days * per_day].reshape(days, per_day, f)
+    margin_d = margin[: days * per_day].reshape(days, per_day, f)
+    c_idle = np.cumsum(np.concatenate([np.zeros((1, per_day, f)), idle_d]), axis=0)
+    c_margin = np.cumsum(np.concatenate([np.zeros((1, per_day, f)), margin_d]), axis=0)
+    d = np.arange(days)
+    lo = np.maximum(d - cfg.lookback_days, 0)
+    count = (d - lo)[:, None, None].astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        exp_idle = (c_idle[d] - c_idle[lo]) / count
+        exp_margin = (c_margin[d] - c_margin[lo]) / count
+    mcpc = x.as_price_usd_per_mw_h[::n][: days * per_day].reshape(days, per_day, p) * (n * x.dt_h)  # USD per MW per block
+    delta = x.deployment_by_product
+    worth = mcpc[:, :, None, :] - delta[None, None, None, :] * exp_margin[..., None] - (exp_idle / k)[..., None] - cfg.premium_usd_per_mw_h * n * x.dt_h
+    worth = np.where(count[..., None] > 0, worth, -np.inf)  # (days, per_day, F, P)
+    best = np.argmax(worth, axis=-1)
+    ok = np.take_along_axis(worth, best[..., None], axis=-1)[..., 0] > 0  # (days, per_day, F)
+    width = x.fleet_max_mw - x.fleet_min_mw
+    room = x.import_limit_mw - x.firm_ai_mw - float(x.flex_max_mw.sum()) - float(x.fleet_min_mw.sum())
+    order = np.argsort(-coefficients(x))
+    offer = np.zeros((days, per_day, f))
+    left = np.full((days, per_day), max(room, 0.0))
+    for j in order:
+        take = np.where(ok[..., j], np.minimum(width[j], left), 0.0)
+        offer[..., j] = k * take
+        left -= take
+    blk_awards = np.zeros((days, per_day, f, p))
+    np.put_along_axis(blk_awards, best[..., None], offer[..., None], axis=-1)
+    awards[: days * per_day * n] = np.repeat(blk_awards.reshape(days * per_day, f, p), n, axis=0)
+    return awards

@@ -10,6 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from mullet.dispatch.inputs import SiteInputs
+from mullet.finance.contracts import tenant_energy_reimbursement_usd
 
 __all__ = ["PNL_KEYS", "DispatchResult", "evaluate"]
 
@@ -21,13 +22,19 @@ PNL_KEYS = (
     "ancillary_revenue_usd",
     "ppa_settlement_usd",
     "spot_energy_cost_usd",
+    "load_zone_basis_cost_usd",
     "retail_adder_cost_usd",
     "demand_charge_usd",
     "four_cp_charge_usd",
     "sla_penalty_usd",
     "net_usd",
 )
-"""P&L lines, revenue positive and costs positive numbers subtracted: ``net = revenues + ppa_settlement - costs``."""
+"""P&L lines, revenue positive and costs positive numbers subtracted: ``net = revenues + ppa_settlement - costs``.
+
+Energy is split as ERCOT settles it: ``spot_energy_cost_usd`` prices the load at the PPA's
+point (the hub), ``load_zone_basis_cost_usd`` adds (load-zone price - hub price) x the
+load's energy; their sum is what the load pays at its own settlement point.
+"""
 
 
 @dataclass
@@ -79,13 +86,14 @@ def evaluate(
 
     ``mining_mw`` (T, F), ``as_mw`` (T, F, P) offered capacity, ``flex_mw`` (T, B)
     served flexible AI load. Expected consumption deducts deployed offers:
-    ``deployment_fraction x offered MW``.
+    ``deployment fraction of the product x offered MW``.
     """
     x = inputs
     dt = x.dt_h
     price = x.price_usd_per_mwh
+    hub = x.hub_price_usd_per_mwh
     as_total = as_mw.sum(axis=2) if as_mw.size else np.zeros_like(mining_mw)
-    deployed = x.as_deployment_fraction * as_total  # (T, F)
+    deployed = (as_mw * x.deployment_by_product).sum(axis=2) if as_mw.size else np.zeros_like(mining_mw)  # (T, F)
     mining_expected = mining_mw - deployed
     import_mw = mining_mw.sum(axis=1) + x.firm_ai_mw + flex_mw.sum(axis=1)
     expected_mw = import_mw - deployed.sum(axis=1)
@@ -95,9 +103,16 @@ def evaluate(
     hours = x.n * dt
     ai_rev = x.firm_ai_revenue_usd_per_h * hours + float(np.sum(x.flex_revenue_usd_per_h) * hours)
     ai_rev -= float(np.sum(capped_mwh * x.flex_revenue_lost_usd_per_mwh[None, :]))
+    # triple-net leases: the tenant pays back the energy bought for it (spot, adders, 4CP on its MW)
+    nnn_mw = x.firm_ai_pass_through_mw + (flex_mw[:, x.flex_pass_through].sum(axis=1) if x.flex_pass_through is not None and flex_mw.size else 0.0)
+    nnn_energy = float(np.sum((price + x.adder_usd_per_mwh) * nnn_mw) * dt) + float(
+        x.cp_usd_per_mwh * np.sum(np.broadcast_to(nnn_mw, price.shape)[x.cp_hour]) * dt
+    )
+    ai_rev += float(tenant_energy_reimbursement_usd(False, nnn_energy))
     anc = float(np.sum(x.as_price_usd_per_mw_h[:, None, :] * as_mw) * dt) if as_mw.size else 0.0
-    ppa = float(np.sum(price * x.ppa_mw - x.ppa_cost_usd_per_h) * dt)
-    spot = float(np.sum(price * expected_mw) * dt)
+    ppa = float(np.sum(hub * x.ppa_mw - x.ppa_cost_usd_per_h) * dt)
+    spot = float(np.sum(hub * expected_mw) * dt)
+    basis = float(np.sum((price - hub) * expected_mw) * dt)
     adder = float(x.adder_usd_per_mwh * np.sum(expected_mw) * dt)
     demand = 0.0
     if x.demand_charge_usd_per_mw_month:
@@ -105,13 +120,14 @@ def evaluate(
         demand = float(peaks.sum() * x.demand_charge_usd_per_mw_month)
     cp = float(x.cp_usd_per_mwh * np.sum(expected_mw[x.cp_hour]) * dt)
     sla = float(np.sum(capped_mwh * x.flex_sla_usd_per_mwh[None, :]))
-    net = mining_rev + ai_rev + anc + ppa - spot - adder - demand - cp - sla
+    net = mining_rev + ai_rev + anc + ppa - spot - basis - adder - demand - cp - sla
     pnl = {
         "mining_revenue_usd": mining_rev,
         "ai_revenue_usd": ai_rev,
         "ancillary_revenue_usd": anc,
         "ppa_settlement_usd": ppa,
         "spot_energy_cost_usd": spot,
+        "load_zone_basis_cost_usd": basis,
         "retail_adder_cost_usd": adder,
         "demand_charge_usd": demand,
         "four_cp_charge_usd": cp,
@@ -124,7 +140,10 @@ def evaluate(
     mining_mwh = float(mining_expected.sum() * dt)
     curtailed = mining_mw.sum(axis=1) < fleet_max - 1e-6
     ai_mw = x.firm_ai_mw + float(x.flex_max_mw.sum())
+    ai_it_mw = x.ai_it_mw if x.ai_it_mw is not None else ai_mw
+    fleet_it = float(np.sum(x.fleet_it_mw)) if x.fleet_it_mw is not None else float(fleet_max)
     resale_mwh = np.maximum(x.ppa_mw - expected_mw, 0.0) * dt
+    mining_margin = mining_rev + anc - float(np.sum(price * mining_expected.sum(axis=1)) * dt)
     metrics: dict[str, Any] = {
         "hours": hours,
         "ai_mw": ai_mw,
@@ -132,14 +151,17 @@ def evaluate(
         "mining_energy_mwh": mining_mwh,
         "mining_uptime_fraction": mining_mwh / (fleet_max * hours) if fleet_max > 0 else None,
         "mining_curtailed_hours": float(curtailed.sum() * dt) if fleet_max > 0 else 0.0,
-        "mining_revenue_usd_per_mw_year": mining_rev / fleet_max / years if fleet_max > 0 else None,
-        "mining_margin_usd_per_mw_year": (mining_rev + anc - float(np.sum(price * mining_expected.sum(axis=1)) * dt)) / fleet_max / years
-        if fleet_max > 0
-        else None,
-        "ai_revenue_usd_per_mw_year": ai_rev / ai_mw / years if ai_mw > 0 else None,
+        "mining_revenue_usd_per_site_mw_year": mining_rev / fleet_max / years if fleet_max > 0 else None,
+        "mining_revenue_usd_per_it_mw_year": mining_rev / fleet_it / years if fleet_it > 0 else None,
+        "mining_margin_usd_per_site_mw_year": mining_margin / fleet_max / years if fleet_max > 0 else None,
+        "mining_margin_usd_per_it_mw_year": mining_margin / fleet_it / years if fleet_it > 0 else None,
+        "ai_it_mw": ai_it_mw,
+        "ai_revenue_usd_per_site_mw_year": ai_rev / ai_mw / years if ai_mw > 0 else None,
+        "ai_revenue_usd_per_it_mw_year": ai_rev / ai_it_mw / years if ai_it_mw > 0 else None,
         "ppa_energy_mwh": float(x.ppa_mw.sum() * dt),
         "ppa_resold_mwh": float(resale_mwh.sum()),
-        "ppa_resale_credit_usd": float(np.sum(price * resale_mwh)),
+        "ppa_resale_credit_usd": float(np.sum(hub * resale_mwh)),
+        "load_zone_basis_mean_usd_per_mwh": float(np.mean(price - hub)),
         "import_energy_mwh": float(expected_mw.sum() * dt),
         "peak_import_mw": float(import_mw.max()),
         "four_cp_intervals": int(x.cp_hour.sum()),
@@ -167,7 +189,8 @@ def evaluate(
     sched["expected_import_mw"] = expected_mw
     sched["ppa_mw"] = x.ppa_mw
     sched["ppa_settlement_mwh"] = x.ppa_mw * dt
-    sched["ppa_settlement_usd"] = (price * x.ppa_mw - x.ppa_cost_usd_per_h) * dt
+    sched["ppa_settlement_usd"] = (hub * x.ppa_mw - x.ppa_cost_usd_per_h) * dt
+    sched["hub_price_usd_per_mwh"] = hub
     sched["four_cp_interval"] = x.cp_hour
     if x.system_load_mw is not None:
         sched["system_load_mw"] = x.system_load_mw

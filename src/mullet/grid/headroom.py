@@ -39,6 +39,7 @@ from scipy.optimize import brentq
 
 from mullet.errors import ScenarioError
 from mullet.grid.screening import ScreeningResult, screen_load
+from mullet.markets.ercot import ERCOT
 
 __all__ = [
     "DEFAULT_SEASONS",
@@ -145,7 +146,7 @@ def _year_hours(year: int, tz: str) -> int:
 
 def prepare_load(
     load_mw: pd.Series,
-    tz: str = "America/Chicago",
+    tz: str = ERCOT.timezone,
     seasons: Mapping[int, Season] = DEFAULT_SEASONS,
     min_year_coverage_fraction: float = 0.9,
     thresholds: Thresholds = "pooled",
@@ -341,7 +342,8 @@ def _solve(prep: SeasonalLoad, rate_of: Callable[[float], float], rate: float, t
                 f"({prep.load_mw[first]:,.0f} MW > {prep.threshold_mw[first]:,.0f} MW, month {prep.month[first]}): "
                 "screen the data for spikes or map that month to the other season"
             )
-        raise ScenarioError(f"rates: no new load is small enough for a {rate * 100:g}% rate in {what}: even {lo:g} MW is curtailed {at_lo:.2%}{where}")
+        pct = f"{at_lo:.2%}" if at_lo < 10 else f"{at_lo * 100:,.0f}%"
+        raise ScenarioError(f"rates: no new load is small enough for a {rate * 100:g}% rate in {what}: even {lo:g} MW is curtailed {pct}{where}")
     hi = max(float(np.max(prep.threshold_mw)), 1.0)
     for _ in range(60):  # the rate tends to 100% as the new load grows; doubling 60 times is far beyond any grid
         if rate_of(hi) >= rate:
@@ -374,7 +376,7 @@ def _shed_warnings(prep: SeasonalLoad, ba: str | None, events: Sequence[LoadShed
 def headroom(
     load_mw: pd.Series,
     rates_fraction: Sequence[float] = (0.0025, 0.005, 0.01, 0.05),
-    tz: str = "America/Chicago",
+    tz: str = ERCOT.timezone,
     seasons: Mapping[int, Season] = DEFAULT_SEASONS,
     min_year_coverage_fraction: float = 0.9,
     tolerance_mw: float = 1.0,
@@ -503,7 +505,7 @@ def headroom_from_data(
     screen: bool = True,
     impute: bool = False,
     thresholds: Thresholds = "pooled",
-    tz: str = "America/Chicago",
+    tz: str = ERCOT.timezone,
 ) -> list[BaHeadroom]:
     """Read hourly demand, screen it and compute headroom for each balancing authority.
 

@@ -21,6 +21,7 @@ from mullet.data import load_system_load, read_timeseries
 from mullet.dispatch import dispatch
 from mullet.errors import ScenarioError
 from mullet.grid.headroom import headroom, prepare_load
+from mullet.markets import get_market
 from mullet.site import MiningFleet, Scenario, load_scenario
 
 __all__ = ["ImpactResult", "load_emission_factors", "site_impact", "site_variants"]
@@ -120,10 +121,7 @@ def site_impact(
     covered = frame.dropna(subset=["system_load_mw"])
     order = covered["system_load_mw"].sort_values(ascending=False).index
     thr = thresholds.reindex(covered.index).to_numpy()
-    local = covered.index.tz_convert("America/Chicago")
-    cp_hours = [
-        grp["system_load_mw"].idxmax() for (_, month), grp in covered.groupby([local.year, local.month]) if month in (6, 7, 8, 9) and len(grp) >= 24 * 25
-    ]
+    cp_hours = list(get_market(sc.power.market).peak_intervals(covered["system_load_mw"]))
     for name in hourly:
         load = covered[name]
         top100 = load.loc[order[:100]]

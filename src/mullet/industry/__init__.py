@@ -20,7 +20,7 @@ import pandas as pd
 
 from mullet.data import read_table
 from mullet.errors import DataError, ScenarioError
-from mullet.finance import AiLease
+from mullet.finance import ColocationLease
 
 __all__ = ["METRIC_UNITS", "ai_revenue_share", "ai_vs_power_figure", "deals", "load_facts", "peer_table", "plot_ai_vs_power"]
 
@@ -134,7 +134,7 @@ class Deal:
 
     company: str
     deal: str
-    lease: AiLease
+    lease: ColocationLease
     sources: str
 
 
@@ -157,7 +157,7 @@ def deals(facts: pd.DataFrame, as_of: str | pd.Timestamp | None = None) -> pd.Da
             row["ai_it_mw"] = m.get("ai_it_mw_contracted", np.nan)
             rows.append(row)
             continue
-        lease = AiLease(
+        lease = ColocationLease(
             name=str(deal),
             contracted_it_mw=m["ai_it_mw_contracted"],
             term_years=m["ai_contract_term_years"],

@@ -143,8 +143,11 @@ class SupplyModel:
     """How hashrate responds to mining economics. Stated assumptions, and entry/retirement parameters fitted to history.
 
     The entry and retirement defaults (``payback_window_days``, ``entry_per_year``, ``entry_lag_days``,
-    ``retire_per_year``) are the best fit of :func:`fit_supply_model` to the bundled daily hashrate
-    2016-07-01..2025-12-29 (monthly log error, driven by the real hashprice); the others are stated assumptions.
+    ``entry_signal_days``, ``retire_per_year``) are the best grid point of :func:`fit_supply_model` on the bundled
+    daily hashrate 2016-07-01..2025-12-29 (6- and 12-month forecasts from 34 anchors, driven by the real price and
+    fees in closed loop); the others are stated assumptions. The fit finds ``retire_per_year = 0``: over the whole
+    history, switching unprofitable machines off (the online fraction) explains the data better than retiring them;
+    fits on 2020-2023 windows pick 1/yr (see the out-of-sample backtest's ``retire_per_year`` column).
     """
 
     classes: tuple[EfficiencyClass, ...] = DEFAULT_CLASSES
@@ -163,17 +166,23 @@ class SupplyModel:
     asic_usd_per_w: float = 1.0
     """Stated: new ASICs cost about 1 USD per watt of rated power (e.g. an S21, 200 TH/s at 3.5 kW, for about
     USD 3,500 = 17.5 USD/TH). Real ASIC prices swing with hashprice; this is a through-the-cycle figure."""
+    asic_price_elasticity: float = 0.0
+    """ASIC prices follow mining value: the price is scaled by ``(value / asic_reference_value_usd_per_mwh) ^
+    elasticity``, value being the new machine's gross mining value per MWh at the hashprice signal (0: fixed price)."""
+    asic_reference_value_usd_per_mwh: float = 175.0
+    """Mining value per MWh of the newest class at which ASICs cost ``asic_usd_per_w``: the median of the
+    :data:`FRONTIER` class's value over 2016-07..2025-12 (174 USD/MWh)."""
     payback_window_days: float = 365.0
     """New machines are bought while they pay back (at the median power cost) within this window. Fitted."""
     entry_per_year: float = 3.0
     """Orders per year, as a share of installed capacity, when payback is immediate; scaled by
     ``1 - payback / window`` and 0 beyond the window. Fitted."""
     entry_lag_days: int = 60
-    """Days from order to hashing (manufacture, shipping, install). Fitted on a grid of 60/120/180."""
-    entry_signal_days: float = 30.0
-    """Time constant [days] of the moving average of hashprice that orders respond to (stated)."""
-    retire_per_year: float = 1.0
-    """Share of a class retired per year while its margin's moving average is negative. Fitted."""
+    """Days from order to hashing (manufacture, shipping, install). Fitted (grid 60/120)."""
+    entry_signal_days: float = 90.0
+    """Time constant [days] of the moving average of hashprice that orders respond to. Fitted (grid 90/180/365)."""
+    retire_per_year: float = 0.0
+    """Share of a class retired per year while its margin's moving average is negative. Fitted (grid 0/0.5/1)."""
     retire_window_days: float = 90.0
     """Time constant [days] of the moving average of a class's margin that retirement looks at (stated)."""
 
@@ -190,22 +199,26 @@ class SupplyModel:
         value = mining_value_usd_per_mwh(np.asarray(hashprice_usd_per_ph_day)[..., None], efficiency_j_per_th)
         return np.asarray(value * (1 - self.pool_fee_fraction) / (1 + self.cooling_overhead_fraction) - self.power_cost_median_usd_per_mwh)
 
-    def asic_usd_per_th(self, efficiency_j_per_th: float) -> float:
+    def asic_usd_per_th(self, efficiency_j_per_th: float | FloatArray) -> float | FloatArray:
         """Price of a new machine [USD/TH]: ``new_asic_usd_per_th`` or ``asic_usd_per_w x efficiency``."""
         return self.new_asic_usd_per_th if self.new_asic_usd_per_th is not None else self.asic_usd_per_w * efficiency_j_per_th
 
-    def payback_days(self, hashprice_usd_per_ph_day: FloatArray, efficiency_j_per_th: float) -> FloatArray:
+    def payback_days(self, hashprice_usd_per_ph_day: FloatArray, efficiency_j_per_th: float | FloatArray) -> FloatArray:
         """Days for a new machine to earn its price back at this hashprice and the median power cost (inf if never)."""
         margin_per_th_day = np.asarray(hashprice_usd_per_ph_day) / 1e3 * (1 - self.pool_fee_fraction) - (
             self.power_cost_median_usd_per_mwh * (1 + self.cooling_overhead_fraction) * efficiency_j_per_th * 24e-6
         )
+        price = self.asic_usd_per_th(efficiency_j_per_th)
+        if self.asic_price_elasticity:
+            value = np.maximum(mining_value_usd_per_mwh(np.asarray(hashprice_usd_per_ph_day), efficiency_j_per_th), 1e-9)
+            price = price * (value / self.asic_reference_value_usd_per_mwh) ** self.asic_price_elasticity
         with np.errstate(divide="ignore"):
-            return np.where(margin_per_th_day > 0, self.asic_usd_per_th(efficiency_j_per_th) / np.maximum(margin_per_th_day, 1e-300), np.inf)
+            return np.where(margin_per_th_day > 0, price / np.maximum(margin_per_th_day, 1e-300), np.inf)
 
     def order_rate_per_day(
         self,
         hashprice_usd_per_ph_day: FloatArray,
-        efficiency_j_per_th: float,
+        efficiency_j_per_th: float | FloatArray,
         entry_per_year: FloatArray | float | None = None,
         payback_window_days: FloatArray | float | None = None,
     ) -> FloatArray:
@@ -263,11 +276,12 @@ def fleet_step(
     supply: SupplyModel,
     hashprice_usd_per_ph_day: FloatArray,
     efficiency_j_per_th: FloatArray,
-    entry_class: int,
+    entry_class: int | IntArray,
     day: int,
     entry_per_year: FloatArray | float | None = None,
     payback_window_days: FloatArray | float | None = None,
     retire_per_year: FloatArray | float | None = None,
+    entry_signal_days: FloatArray | float | None = None,
 ) -> None:
     """Advance installed capacity by one day in place: retire, receive orders, place orders.
 
@@ -277,24 +291,27 @@ def fleet_step(
     3. The hashprice signal (time constant ``entry_signal_days``) sets today's orders:
        ``installed x entry_per_year / 365 x max(0, 1 - payback / payback_window_days)``.
 
-    ``entry_per_year``, ``payback_window_days`` and ``retire_per_year`` override the model's, as scalars or
-    (P,) arrays (one parameter set per path, as :func:`fit_supply_model` uses).
+    ``entry_per_year``, ``payback_window_days``, ``retire_per_year`` and ``entry_signal_days`` override the
+    model's, as scalars or (P,) arrays (one parameter set per path, as :func:`fit_supply_model` uses);
+    ``entry_class`` may differ per path too.
     """
     retire = supply.retire_per_year if retire_per_year is None else retire_per_year
+    signal_days = supply.entry_signal_days if entry_signal_days is None else entry_signal_days
+    rows: slice | IntArray = slice(None) if np.ndim(entry_class) == 0 else np.arange(state.capacity_ths.shape[0])
     hp = np.asarray(hashprice_usd_per_ph_day)
     state.margin_avg_usd_per_mwh += (supply.margin_usd_per_mwh(hp, efficiency_j_per_th) - state.margin_avg_usd_per_mwh) / supply.retire_window_days
     keep = 1.0 - np.asarray(retire, dtype=float).reshape(-1, 1) / 365.0
     state.capacity_ths *= np.where(state.margin_avg_usd_per_mwh < 0, keep, 1.0)
     slot = day % state.orders_ths.shape[1]
     if supply.entry_lag_days > 0:
-        state.capacity_ths[:, entry_class] += state.orders_ths[:, slot]
-    state.hashprice_signal += (hp - state.hashprice_signal) / supply.entry_signal_days
-    rate = supply.order_rate_per_day(state.hashprice_signal, float(efficiency_j_per_th[entry_class]), entry_per_year, payback_window_days)
+        state.capacity_ths[rows, entry_class] += state.orders_ths[:, slot]
+    state.hashprice_signal += (hp - state.hashprice_signal) / np.asarray(signal_days)
+    rate = supply.order_rate_per_day(state.hashprice_signal, efficiency_j_per_th[entry_class], entry_per_year, payback_window_days)
     orders = rate * state.capacity_ths.sum(axis=1)
     if supply.entry_lag_days > 0:
         state.orders_ths[:, slot] = orders
     else:
-        state.capacity_ths[:, entry_class] += orders
+        state.capacity_ths[rows, entry_class] += orders
 
 
 def real_hashprice(network: pd.DataFrame) -> pd.Series:
@@ -313,6 +330,19 @@ class Replay:
     installed_ths: FloatArray
     classes: tuple[EfficiencyClass, ...]
     state: FleetState
+    snapshots: dict[int, FleetState] = field(default_factory=dict)
+    """Copies of the state after the given day indices (``snapshots`` argument of :func:`replay_fleet`)."""
+    hashprice: FloatArray = field(default_factory=lambda: np.zeros(0))
+    """(T,) real hashprice that drove the replay [USD/PH/day]."""
+    online_fraction: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    """(T, C) online fraction of each class at the lagged hashprice."""
+    entry_class: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """(T,) index of the class new capacity enters each day."""
+    real_hashrate_ths: FloatArray = field(default_factory=lambda: np.zeros(0))
+    """(T,) real hashrate, trailing 7-day mean [TH/s]."""
+
+
+_MEAN_DAYS = 7
 
 
 def replay_fleet(
@@ -323,13 +353,21 @@ def replay_fleet(
     entry_per_year: FloatArray | float | None = None,
     payback_window_days: FloatArray | float | None = None,
     retire_per_year: FloatArray | float | None = None,
+    entry_signal_days: FloatArray | float | None = None,
+    snapshots: tuple[int, ...] = (),
+    closed_loop: bool = True,
 ) -> Replay:
     """Drive the fleet model with the real daily hashprice from ``start`` to ``end`` (inclusive UTC days).
 
     New capacity enters the :data:`FRONTIER` class on sale that day; the fleet starts in the frontier class of
     ``start`` with installed capacity = real hashrate (7-day mean) / online fraction. Online hashrate is installed
     capacity times :meth:`SupplyModel.online_fraction` at the hashprice ``response_lag_days`` earlier (no
-    first-order lag: the fit compares monthly means). Parameters may be (P,) arrays. Uses only rows up to ``end``.
+    first-order lag: the fit compares weekly means). Parameters may be (P,) arrays. Uses only rows up to ``end``.
+
+    ``closed_loop`` (default): the fleet sees the hashprice its own network would have paid, the real hashprice
+    times real / model hashrate (hashprice is inversely proportional to difficulty, which follows hashrate; the
+    model's hashrate of the day before stands in for the retarget lag). Without it, the real hashprice drives the
+    fleet open loop, and a fit would mistake the market's own damping (entry lowers hashprice) for a weak response.
     """
     supply = supply or SupplyModel()
     lo = pd.Timestamp(start, tz="UTC")
@@ -345,7 +383,8 @@ def replay_fleet(
     classes = tuple(c for _, c in released)
     eff = np.array([c.efficiency_j_per_th for c in classes])
     entry_idx = np.searchsorted(np.array([d.value for d, _ in released]), hp.index.asi8, side="right") - 1
-    p = int(np.broadcast(*(np.asarray(0.0 if v is None else v) for v in (entry_per_year, payback_window_days, retire_per_year))).size)
+    params = (entry_per_year, payback_window_days, retire_per_year, entry_signal_days)
+    p = int(np.broadcast(*(np.asarray(0.0 if v is None else v) for v in params)).size)
     cls0 = int(entry_idx[0])
     hp0 = float(hp.iloc[0])
     h0 = float(net["hashrate_ths"].loc[:lo].iloc[-7:].mean())
@@ -359,36 +398,52 @@ def replay_fleet(
     online = np.zeros((p, n))
     installed = np.zeros((p, n))
     hp_values = hp.to_numpy()
+    real_h = net["hashrate_ths"].rolling(_MEAN_DAYS, min_periods=1).mean().loc[lo:].to_numpy()
     lagged_hp = hp_all.shift(supply.response_lag_days).loc[lo:].bfill().to_numpy()
     frac = supply.online_fraction(lagged_hp, eff)  # (T, C)
+    saved: dict[int, FleetState] = {}
+    want = set(snapshots)
+    model_h = np.full(p, real_h[0])
     for d in range(n):
-        fleet_step(state, supply, np.full(p, hp_values[d]), eff, int(entry_idx[d]), d, entry_per_year, payback_window_days, retire_per_year)
+        hp_d = hp_values[d] * real_h[d] / model_h if closed_loop else np.full(p, hp_values[d])
+        fleet_step(state, supply, hp_d, eff, int(entry_idx[d]), d, *params)
         online[:, d] = state.capacity_ths @ frac[d]
+        model_h = online[:, d]
         installed[:, d] = state.capacity_ths.sum(axis=1)
-    return Replay(hp.index, online, installed, classes, state)
+        if d in want:
+            saved[d] = FleetState(state.capacity_ths.copy(), state.orders_ths.copy(), state.hashprice_signal.copy(), state.margin_avg_usd_per_mwh.copy())
+    return Replay(hp.index, online, installed, classes, state, saved, hp_values, frac, entry_idx.astype(np.int64), real_h)
 
 
 @dataclass(frozen=True)
 class SupplyFit:
-    """The result of :func:`fit_supply_model`: the best grid point, its error, and the in-sample growth check."""
+    """The result of :func:`fit_supply_model`: the best grid point, its errors, and the in-sample growth check."""
 
     supply: SupplyModel
+    forecast_rmse_log: float
+    """The fit criterion: root mean square over anchors and horizons of log(forecast / real) of hashrate."""
+    anchors: int
+    """Anchor days (every 91 days) from which 6- and 12-month forecasts were scored."""
     rmse_log: float
-    """Root mean square of log(model / real) of monthly mean hashrate over the fit window."""
+    """Open-loop check: root mean square of log(model / real) of monthly mean hashrate over the whole window."""
     real_growth_per_year: float
     """Real hashrate growth over the window, log per year (first to last 30-day mean)."""
     model_growth_per_year: float
+    """Growth of the open-loop replay (started once, at the start of the window), log per year."""
     fitted_on: str
     grid_points: int
 
 
 FIT_GRID: dict[str, tuple[float, ...]] = {
-    "entry_per_year": (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0),
-    "payback_window_days": (180.0, 270.0, 365.0, 540.0, 730.0, 1095.0, 1460.0, 2190.0),
-    "retire_per_year": (0.0, 0.25, 0.5, 1.0),
-    "entry_lag_days": (60.0, 120.0, 180.0),
+    "entry_per_year": (1.0, 2.0, 3.0, 4.0, 6.0),
+    "payback_window_days": (180.0, 365.0, 730.0),
+    "retire_per_year": (0.0, 0.5, 1.0),
+    "entry_signal_days": (90.0, 180.0, 365.0),
+    "entry_lag_days": (60.0, 120.0),
 }
 """The grid :func:`fit_supply_model` searches (every combination)."""
+
+_HORIZONS_DAYS = (182, 365)
 
 
 def fit_supply_model(
@@ -396,37 +451,87 @@ def fit_supply_model(
 ) -> SupplyFit:
     """Fit the entry and retirement parameters to the real hashrate between ``start`` and ``end`` by grid search.
 
-    Each grid point replays the fleet through history (:func:`replay_fleet`, driven by the real hashprice) and is
-    scored by the root mean square of log(model / real) of monthly mean hashrate. Uses no data after ``end``:
-    the out-of-sample backtest refits with ``end`` = its start date. Stated parameters (power cost, ASIC price,
-    moving-average windows) are taken from ``supply``.
+    The criterion is forecasting skill, as the model is used: every 91 days (an anchor, from 91 days after
+    ``start`` to a year before ``end``) the replay's fleet is rescaled to the real hashrate of that day (7-day
+    mean) and driven on by the real hashprice; the score is the root mean square, over anchors and the 6- and
+    12-month horizons, of log(forecast / real) hashrate (7-day means). Each grid point's fleet mix at an anchor
+    comes from one replay of history (:func:`replay_fleet`). Uses no data after ``end``: the out-of-sample
+    backtest refits with ``end`` = its start date, so its anchors end a year before that. Stated parameters
+    (power cost, ASIC price, retirement window) are taken from ``supply``. The open-loop replay of the best grid
+    point is reported too (``rmse_log``, ``model_growth_per_year``).
     """
     net = load_network_daily() if network is None else network
     base = supply or SupplyModel()
-    grid = np.array(np.meshgrid(FIT_GRID["entry_per_year"], FIT_GRID["payback_window_days"], FIT_GRID["retire_per_year"], indexing="ij")).reshape(3, -1)
-    best: tuple[float, SupplyModel, FloatArray, pd.DatetimeIndex] | None = None
+    keys = ("entry_per_year", "payback_window_days", "retire_per_year", "entry_signal_days")
+    grid = np.array(np.meshgrid(*(FIT_GRID[k] for k in keys), indexing="ij")).reshape(len(keys), -1)
+    g = grid.shape[1]
+    real_all = net["hashrate_ths"]
+    best: tuple[float, SupplyModel, int] | None = None
+    n_anchors = 0
     for lag in FIT_GRID["entry_lag_days"]:
         sup = dc_replace(base, entry_lag_days=int(lag))
-        rep = replay_fleet(net, start, end, sup, grid[0], grid[1], grid[2])
-        real = net["hashrate_ths"].reindex(rep.days)
-        model = pd.DataFrame(rep.online_ths.T, index=rep.days).resample("MS").mean()
-        real_m = real.resample("MS").mean()
-        err = np.sqrt(((np.log(model.to_numpy()) - np.log(real_m.to_numpy())[:, None]) ** 2).mean(axis=0))
-        k = int(np.argmin(err))
-        if best is None or err[k] < best[0]:
-            fitted = dc_replace(sup, entry_per_year=float(grid[0, k]), payback_window_days=float(grid[1, k]), retire_per_year=float(grid[2, k]))
-            best = (float(err[k]), fitted, rep.online_ths[k], rep.days)
+        lo = pd.Timestamp(start, tz="UTC")
+        hi_day = net.index[-1] if end is None else pd.Timestamp(end, tz="UTC") if pd.Timestamp(end).tzinfo is None else pd.Timestamp(end)
+        n_days = (hi_day - lo).days + 1
+        anchors = tuple(range(91, n_days - max(_HORIZONS_DAYS), 91))
+        if not anchors:
+            raise ScenarioError(f"start/end: {lo.date()}..{hi_day.date()} is too short to fit; allowed: at least 16 months")
+        n_anchors = len(anchors)
+        rep = replay_fleet(net, start, end, sup, grid[0], grid[1], grid[2], grid[3], snapshots=anchors)
+        real = real_all.reindex(rep.days).to_numpy()
+        real_mean = pd.Series(real).rolling(_MEAN_DAYS).mean().to_numpy()
+        model_mean = pd.DataFrame(rep.online_ths.T).rolling(_MEAN_DAYS).mean().to_numpy().T  # (G, T)
+        k_a = len(anchors)
+        scale = np.concatenate([real_mean[a] / model_mean[:, a] for a in anchors])  # (G*K,)
+        snaps = [rep.snapshots[a] for a in anchors]
+        state = FleetState(
+            np.concatenate([s.capacity_ths for s in snaps]) * scale[:, None],
+            np.concatenate([np.roll(s.orders_ths, -a, axis=1) for s, a in zip(snaps, anchors, strict=True)]) * scale[:, None],  # slot of day a+d -> d
+            np.concatenate([s.hashprice_signal for s in snaps]),
+            np.concatenate([s.margin_avg_usd_per_mwh for s in snaps]),
+        )
+        params = [np.tile(row, k_a) for row in grid]
+        start_idx = np.repeat(np.array(anchors), g)
+        eff = np.array([c.efficiency_j_per_th for c in rep.classes])
+        horizon_online: dict[int, FloatArray] = {h: np.zeros(g * k_a) for h in _HORIZONS_DAYS}
+        online = rep.real_hashrate_ths[start_idx]
+        for d in range(1, max(_HORIZONS_DAYS) + 1):
+            day = start_idx + d
+            hp_d = rep.hashprice[day] * rep.real_hashrate_ths[day] / online  # closed loop, as in replay_fleet
+            fleet_step(state, sup, hp_d, eff, rep.entry_class[day], d, *params)
+            online = (state.capacity_ths * rep.online_fraction[day]).sum(axis=1)
+            for h in _HORIZONS_DAYS:
+                if h - _MEAN_DAYS < d <= h:
+                    horizon_online[h] += online / _MEAN_DAYS
+        errs = [np.log(horizon_online[h] / real_mean[start_idx + h]).reshape(k_a, g) for h in _HORIZONS_DAYS]
+        score = np.sqrt(np.mean(np.concatenate(errs) ** 2, axis=0))  # (G,)
+        k = int(np.argmin(score))
+        if best is None or score[k] < best[0]:
+            fitted = dc_replace(
+                sup,
+                entry_per_year=float(grid[0, k]),
+                payback_window_days=float(grid[1, k]),
+                retire_per_year=float(grid[2, k]),
+                entry_signal_days=float(grid[3, k]),
+            )
+            best = (float(score[k]), fitted, k)
     assert best is not None
-    err_k, fitted, online, days = best
-    real = net["hashrate_ths"].reindex(days).to_numpy()
+    score_k, fitted, _ = best
+    rep = replay_fleet(net, start, end, fitted)
+    days = rep.days
+    online = rep.online_ths[0]
+    real = real_all.reindex(days).to_numpy()
+    monthly = pd.DataFrame({"m": online, "r": real}, index=days).resample("MS").mean()
     years = (days[-1] - days[0]).days / 365.0
     return SupplyFit(
         supply=fitted,
-        rmse_log=err_k,
+        forecast_rmse_log=score_k,
+        anchors=n_anchors,
+        rmse_log=float(np.sqrt((np.log(monthly["m"] / monthly["r"]) ** 2).mean())),
         real_growth_per_year=float(np.log(real[-30:].mean() / real[:30].mean()) / years),
         model_growth_per_year=float(np.log(online[-30:].mean() / online[:30].mean()) / years),
         fitted_on=f"{days[0].date()}..{days[-1].date()}",
-        grid_points=grid.shape[1] * len(FIT_GRID["entry_lag_days"]),
+        grid_points=g * len(FIT_GRID["entry_lag_days"]),
     )
 
 

@@ -32,13 +32,14 @@ from jinja2 import DictLoader, Environment, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mullet.errors import MulletError, ScenarioError
+from mullet.markets.ercot import ERCOT
+from mullet.web.live import register_live
 from mullet.web.templates import TEMPLATES
 
 __all__ = ["Overrides", "RunRequest", "apply_overrides", "create_app"]
 
 _SCENARIO_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}\.toml$")
 _RUN_ID = re.compile(r"^[0-9a-f]{12}$")
-_YEARS_WITH_4CP_LOAD = {2021, 2023}
 
 
 class Overrides(BaseModel):
@@ -127,9 +128,17 @@ def apply_overrides(scenario: Any, ov: Overrides) -> tuple[Any, list[str]]:
                 ppas[0]["price_usd_per_mwh"] = ov.ppa_price_usd_per_mwh
     if ov.year is not None:
         data["start"], data["end"] = f"{ov.year}-01-01", f"{ov.year}-12-31"
-        if ov.year not in _YEARS_WITH_4CP_LOAD and data["power"]["four_cp"]["mode"] != "none" and data["power"]["four_cp"]["rate_usd_per_kw_year"] > 0:
+        if (
+            ov.year not in ERCOT.peak_years(ERCOT.system_load())
+            and data["power"]["four_cp"]["mode"] != "none"
+            and data["power"]["four_cp"]["rate_usd_per_kw_year"] > 0
+        ):
             data["power"]["four_cp"]["mode"] = "none"
             notes.append(f"4CP ignored: the bundled ERCOT load has no June-September {ov.year}")
+        lz = data["power"].get("load_settlement_point")
+        if lz in ERCOT.load_zones and not ERCOT.covers(lz, pd.Timestamp(f"{ov.year}-01-01", tz="UTC"), pd.Timestamp(f"{ov.year + 1}-01-01", tz="UTC")):
+            data["power"]["load_zone_fallback"] = "hub"
+            notes.append(f"load settled at {data['power'].get('settlement_point', 'HB_WEST')}: no bundled {lz} prices for {ov.year}")
     site = sum(b.get("it_load_mw", 0) * b.get("pue", 1.25) for b in data["ai"])
     if site > data["interconnect"]["import_limit_mw"]:
         data["interconnect"]["import_limit_mw"] = site
@@ -411,7 +420,13 @@ def create_app(db: str | Path = "mullet.duckdb", scenario_dir: str | Path = "sce
                     for k in ra["pnl"]:
                         va, vb = ra["pnl"][k], rb["pnl"][k]
                         rows.append((k, f"{va:,.0f}", f"{vb:,.0f}", f"{vb - va:,.0f}"))
-                    for k in ("mining_uptime_fraction", "ai_revenue_usd_per_mw_year", "mining_revenue_usd_per_mw_year", "peak_import_mw"):
+                    for k in (
+                        "mining_uptime_fraction",
+                        "ai_revenue_usd_per_site_mw_year",
+                        "ai_revenue_usd_per_it_mw_year",
+                        "mining_revenue_usd_per_site_mw_year",
+                        "peak_import_mw",
+                    ):
                         va, vb = ra["metrics"].get(k), rb["metrics"].get(k)
                         if va is not None and vb is not None:
                             rows.append((k, f"{va:,.3g}", f"{vb:,.3g}", f"{vb - va:,.3g}"))
@@ -495,6 +510,7 @@ def create_app(db: str | Path = "mullet.duckdb", scenario_dir: str | Path = "sce
             deals=deals(facts).to_html(float_format=lambda v: f"{v:,.0f}", na_rep="-", index=False),
         )
 
+    register_live(api, db_path)  # the live control page (mullet.web.live)
     guarded = _Guard(api, token, max_body_bytes)
     guarded.fastapi = api  # type: ignore[attr-defined]
     return guarded

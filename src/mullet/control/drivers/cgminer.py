@@ -1,0 +1,154 @@
+"""The CGMiner/BMMiner RPC: one JSON request per TCP connection (port 4028 by default), reads only.
+
+Wire format (CGMiner API-README): the client sends ``{"command": "summary", "parameter": ""}``; the miner answers
+one JSON object, usually followed by a NUL byte, and closes the connection. Several commands may be joined with
+``+`` ("summary+stats"); the answer then has one key per command. Every answer carries ``STATUS`` with
+``STATUS`` = S (success), I (info), W (warning), E (error) or F (fatal). Stock Antminer firmware reports no power,
+so power is estimated from hashrate at the model's nominal efficiency, and the driver cannot curtail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from mullet.control.drivers.base import Capabilities, DriverError, MinerDriver, MinerReading
+
+__all__ = ["CGMinerDriver", "rpc_request", "status_of"]
+
+_MAX_REPLY_BYTES = 1 << 20
+
+
+class _Collect(asyncio.Protocol):
+    """Client side of one RPC exchange: send the request, gather the reply until the miner closes (bounded)."""
+
+    def __init__(self, payload: bytes, done: asyncio.Future[bytes]):
+        self.payload = payload
+        self.done = done
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # a WriteTransport (asyncio's or uvloop's)
+        transport.write(self.payload)  # type: ignore[attr-defined]
+
+    def data_received(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size >= _MAX_REPLY_BYTES and self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            if exc is not None and not self.parts:
+                self.done.set_exception(exc)
+            else:
+                self.done.set_result(b"".join(self.parts)[:_MAX_REPLY_BYTES])
+
+
+async def rpc_request(host: str, port: int, command: str, parameter: str = "", *, timeout_s: float = 2.0) -> dict[str, Any]:
+    """Send one CGMiner-style RPC command and return the decoded answer.
+
+    Raises
+    ------
+    DriverError
+        Refused connection, timeout (``timeout_s`` wall seconds for the whole exchange), a reply that is not
+        one JSON object, or a reply larger than 1 MiB.
+    """
+    payload = {"command": command} if parameter == "" else {"command": command, "parameter": parameter}
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[bytes] = loop.create_future()
+    transport: asyncio.BaseTransport | None = None
+    try:
+        async with asyncio.timeout(timeout_s):
+            transport, _ = await loop.create_connection(lambda: _Collect(json.dumps(payload).encode(), done), host, port)
+            data = await done
+    except TimeoutError:
+        raise DriverError(f"{host}:{port} {command}: no answer within {timeout_s:g} s") from None
+    except OSError as exc:
+        raise DriverError(f"{host}:{port} {command}: {exc.strerror or exc}") from None
+    finally:
+        if transport is not None:
+            transport.close()
+    text = data.rstrip(b"\x00 \r\n")
+    if not text:
+        raise DriverError(f"{host}:{port} {command}: empty reply")
+    try:
+        reply = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise DriverError(f"{host}:{port} {command}: malformed or truncated JSON ({len(text)} bytes)") from None
+    if not isinstance(reply, dict):
+        raise DriverError(f"{host}:{port} {command}: reply is not a JSON object")
+    return reply
+
+
+def status_of(reply: dict[str, Any], where: str) -> dict[str, Any]:
+    """The first ``STATUS`` entry of a reply; raises :class:`DriverError` on E/F or when it is missing."""
+    st = reply.get("STATUS")
+    if not isinstance(st, list) or not st or not isinstance(st[0], dict):
+        raise DriverError(f"{where}: reply has no STATUS")
+    if st[0].get("STATUS") in ("E", "F"):
+        raise DriverError(f"{where}: error status {st[0].get('Code')}: {st[0].get('Msg')}")
+    return st[0]
+
+
+def section(reply: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    """The first entry of section ``key`` (e.g. SUMMARY) of a successful reply."""
+    status_of(reply, where)
+    rows = reply.get(key)
+    if not isinstance(rows, list) or not rows or not isinstance(rows[0], dict):
+        raise DriverError(f"{where}: reply has no {key}")
+    return rows[0]
+
+
+def hashrate_ths_of(summary: dict[str, Any]) -> float:
+    """Hashrate [TH/s] of a SUMMARY entry ("GHS 5s" on BMMiner, "MHS 5s" on CGMiner/LUXminer)."""
+    for key, scale in (("GHS 5s", 1e-3), ("MHS 5s", 1e-6), ("GHS av", 1e-3), ("MHS av", 1e-6)):
+        if key in summary:
+            return float(summary[key]) * scale
+    raise DriverError("SUMMARY has no hashrate field (GHS 5s / MHS 5s)")
+
+
+class CGMinerDriver(MinerDriver):
+    """Stock CGMiner/BMMiner: reads hashrate and temperature; power is estimated; no curtailment commands."""
+
+    firmware = "cgminer"
+    capabilities = Capabilities(sleep=False, power_target=False, power_measured=False)
+
+    async def read(self) -> MinerReading:
+        """Read SUMMARY and STATS in one request ("summary+stats")."""
+        where = f"{self.miner_id} ({self.host}:{self.port})"
+        try:
+            reply = await rpc_request(self.host, self.port, "summary+stats", timeout_s=self.timeout_s)
+            summ = section(_sub(reply, "summary", where), "SUMMARY", where)
+            ths = hashrate_ths_of(summ)
+            temp = None
+            try:
+                stats = _sub(reply, "stats", where).get("STATS") or []
+                temps = [float(v) for row in stats if isinstance(row, dict) for k, v in row.items() if k.startswith("temp") and _num(v)]
+                temp = max(temps) if temps else None
+            except DriverError:
+                pass
+            state = "mining" if ths > 0.01 * self.nominal_hashrate_ths else "sleeping"
+            return MinerReading(self.miner_id, True, self.estimate_power_w(ths), False, ths, temp, state)  # type: ignore[arg-type]
+        except (DriverError, ValueError, TypeError) as exc:
+            return MinerReading(self.miner_id, False, error=str(exc))
+
+
+def _num(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _sub(reply: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    """The part of a multi-command reply for ``key`` (a single reply is returned as is)."""
+    if key in reply:
+        part = reply[key]
+        if isinstance(part, list) and part and isinstance(part[0], dict):
+            return part[0]
+        raise DriverError(f"{where}: malformed '{key}' part of a multi-command reply")
+    if "STATUS" in reply:
+        status_of(reply, where)  # a multi-command refused as a whole
+        return reply
+    raise DriverError(f"{where}: reply has neither '{key}' nor STATUS")

@@ -1,0 +1,208 @@
+"""Every miner driver against the emulator: the same contract (BaseDriverTest), plus firmware specifics.
+
+Loopback only; physics on a scaled clock (100x) so a 5 s sleep takes 50 ms of wall time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from mullet.control.clock import ScaledClock
+from mullet.control.config import Credentials
+from mullet.control.drivers import DriverError, LuxOSDriver, MinerDriver, UnsupportedCommand, make_driver
+from mullet.control.drivers.cgminer import rpc_request
+from mullet.control.emulator import EmulatedFleet, MinerSpec
+
+SPEED = 100.0
+SPEC = MinerSpec.from_catalog("Antminer S21")
+
+
+def run(fn: Callable[[EmulatedFleet, list[MinerDriver]], Awaitable[Any]], firmware: str, n: int = 2, password: str = "", timeout_s: float = 0.5) -> Any:
+    async def main() -> Any:
+        clock = ScaledClock(SPEED)
+        async with EmulatedFleet(n, firmware, SPEC, clock=clock, password=password) as fleet:
+            creds = Credentials(user="root", password=password) if firmware == "braiins" else None
+            drivers = [
+                make_driver(
+                    firmware,
+                    f"m{i}",
+                    h,
+                    p,
+                    nominal_power_w=SPEC.nominal_power_w,
+                    nominal_hashrate_ths=SPEC.nominal_hashrate_ths,
+                    credentials=creds,
+                    timeout_s=timeout_s,
+                )
+                for i, (h, p) in enumerate(fleet.addresses())
+            ]
+            return await asyncio.wait_for(fn(fleet, drivers), 20)
+
+    return asyncio.run(main())
+
+
+async def settle(emulated_s: float) -> None:
+    await asyncio.sleep(emulated_s / SPEED)
+
+
+class BaseDriverTest:
+    """The contract every driver keeps; a subclass names the firmware."""
+
+    firmware = "luxos"
+
+    def test_read_reports_nominal_power_and_hashrate(self) -> None:
+        async def body(fleet: EmulatedFleet, ds: list[MinerDriver]) -> None:
+            r = await ds[0].read()
+            assert r.ok and r.error is None
+            assert r.power_w == pytest.approx(SPEC.nominal_power_w, rel=1e-3)
+            assert r.hashrate_ths == pytest.approx(SPEC.nominal_hashrate_ths, rel=1e-3)
+            assert r.temperature_c is not None and 20 < r.temperature_c < 100
+            assert r.power_measured is ds[0].capabilities.power_measured
+
+        run(body, self.firmware)
+
+    @pytest.mark.parametrize("fault", ["refuse", "stall", "truncated", "malformed", "error_status"])
+    def test_faulty_reads_fail_cleanly_within_the_timeout(self, fault: str) -> None:
+        async def body(fleet: EmulatedFleet, ds: list[MinerDriver]) -> None:
+            await fleet.set_faults(1, {fault})
+            t0 = time.monotonic()
+            r = await ds[1].read()
+            assert time.monotonic() - t0 < 3 * ds[1].timeout_s + 0.5
+            assert not r.ok and r.power_w is None and r.error
+            assert (await ds[0].read()).ok  # the neighbour is unaffected
+
+        run(body, self.firmware, timeout_s=0.3)
+
+    def test_sleep_wake_and_power_target_follow_physics(self) -> None:
+        async def body(fleet: EmulatedFleet, ds: list[MinerDriver]) -> None:
+            d = ds[0]
+            if not d.capabilities.sleep:
+                with pytest.raises(UnsupportedCommand):
+                    await d.sleep()
+                with pytest.raises(UnsupportedCommand):
+                    await d.set_power_target(3000)
+                return
+            await d.sleep()
+            await settle(SPEC.sleep_s * 1.5)
+            r = await d.read()
+            assert r.power_w == pytest.approx(SPEC.idle_power_w) and r.hashrate_ths == 0
+            await d.wake()
+            await settle(SPEC.wake_s / 2)
+            mid = (await d.read()).power_w
+            assert mid is not None and SPEC.idle_power_w < mid < SPEC.nominal_power_w  # wakes ramp, they do not jump
+            await settle(SPEC.wake_s)
+            assert (await d.read()).power_w == pytest.approx(SPEC.nominal_power_w)
+            await d.set_power_target(2500)
+            await settle(SPEC.target_s * 1.5)
+            assert (await d.read()).power_w == pytest.approx(2500, abs=1)
+            with pytest.raises(ValueError, match="power_w"):
+                await d.set_power_target(100)  # below the driver's floor: refused before anything is sent
+
+        run(body, self.firmware)
+
+    def test_acknowledged_without_effect_is_visible_in_read_back(self) -> None:
+        async def body(fleet: EmulatedFleet, ds: list[MinerDriver]) -> None:
+            if not ds[0].capabilities.sleep:
+                return
+            await fleet.set_faults(0, {"lying_state"})
+            await ds[0].sleep()  # acknowledged
+            await settle(SPEC.sleep_s * 2)
+            r = await ds[0].read()
+            assert r.power_w == pytest.approx(SPEC.nominal_power_w)  # the power tells the truth
+
+        run(body, self.firmware)
+
+    def test_reboot_mid_command_raises_and_loses_the_command(self) -> None:
+        async def body(fleet: EmulatedFleet, ds: list[MinerDriver]) -> None:
+            if not ds[0].capabilities.sleep:
+                return
+            await fleet.set_faults(0, {"reboot_mid_command"})
+            with pytest.raises(DriverError):
+                await ds[0].sleep()
+            await settle(SPEC.reboot_s * 1.2)
+            assert (await ds[0].read()).power_w == pytest.approx(SPEC.nominal_power_w)  # back as it was, still mining
+
+        run(body, self.firmware)
+
+
+class TestCGMiner(BaseDriverTest):
+    firmware = "cgminer"
+
+    def test_power_is_estimated_from_hashrate(self) -> None:
+        async def body(fleet: EmulatedFleet, ds: list[MinerDriver]) -> None:
+            fleet.miners[0].set_power_target(2500)
+            await settle(SPEC.target_s * 1.5)
+            r = await ds[0].read()
+            assert not r.power_measured
+            assert r.power_w == pytest.approx(ds[0].estimate_power_w(r.hashrate_ths or 0))
+
+        run(body, self.firmware)
+
+    def test_wire_format_is_cgminer_json_with_nul(self) -> None:
+        async def body(fleet: EmulatedFleet, ds: list[MinerDriver]) -> None:
+            host, port = fleet.addresses()[0]
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(b'{"command": "summary"}')
+            await writer.drain()
+            raw = await asyncio.wait_for(reader.read(), 2)
+            writer.close()
+            assert raw.endswith(b"\x00") and b'"STATUS": "S"' in raw and b'"SUMMARY"' in raw
+            reply = await rpc_request(host, port, "bogus")
+            assert reply["STATUS"][0]["STATUS"] == "E"
+
+        run(body, self.firmware)
+
+
+class TestLuxOS(BaseDriverTest):
+    firmware = "luxos"
+
+    def test_session_is_released_even_when_the_command_fails(self) -> None:
+        async def body(fleet: EmulatedFleet, ds: list[MinerDriver]) -> None:
+            d = ds[0]
+            assert isinstance(d, LuxOSDriver)
+            with pytest.raises(RuntimeError):
+                async with d.session() as sid:
+                    assert fleet.miners[0].session == sid
+                    raise RuntimeError("boom")
+            assert fleet.miners[0].session == ""
+            await d.sleep()
+            assert fleet.miners[0].session == ""  # also after a normal command
+
+        run(body, self.firmware)
+
+    def test_busy_session_is_retried_then_refused(self) -> None:
+        async def body(fleet: EmulatedFleet, ds: list[MinerDriver]) -> None:
+            await fleet.set_faults(0, {"session_busy"})
+            with pytest.raises(DriverError, match="session busy"):
+                await ds[0].sleep()
+            assert not fleet.miners[0].flag_sleeping
+
+        run(body, self.firmware)
+
+
+class TestBraiins(BaseDriverTest):
+    firmware = "braiins"
+
+    def test_wrong_password_is_refused(self) -> None:
+        async def body(fleet: EmulatedFleet, ds: list[MinerDriver]) -> None:
+            ds[0].credentials = Credentials(user="root", password="wrong")
+            with pytest.raises(DriverError, match="login refused"):
+                await ds[0].sleep()
+            assert not (await ds[0].read()).ok
+
+        run(body, self.firmware, password="s3cret")
+
+    def test_expired_token_logs_in_again_and_flag_is_read(self) -> None:
+        async def body(fleet: EmulatedFleet, ds: list[MinerDriver]) -> None:
+            assert (await ds[0].read()).state == "mining"
+            fleet._tokens[0].clear()  # the miner forgot the token (reboot, expiry)
+            await ds[0].sleep()
+            await settle(SPEC.sleep_s * 1.5)
+            r = await ds[0].read()
+            assert r.state == "sleeping" and r.power_w == pytest.approx(SPEC.idle_power_w)
+
+        run(body, self.firmware, password="s3cret")
