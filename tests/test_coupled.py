@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mullet.data import load_ercot_hub_prices
 from mullet.dispatch import build_inputs, dispatch, dispatch_inputs
 from mullet.dispatch.coupled import coupled_objective_usd, coupled_unsupported, coupled_values, solve_coupled
 from mullet.dispatch.inputs import SiteInputs
@@ -198,30 +199,51 @@ def _coupled_variant(sc: Scenario) -> Scenario:
     return sc.model_copy(update={"mining": fleets, "power": power})
 
 
+@pytest.fixture(scope="module")
+def hourly_hub_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Hourly means of the bundled 15-minute ERCOT hub prices, one file per hub (hours without data left out)."""
+    hub = load_ercot_hub_prices()
+    folder = tmp_path_factory.mktemp("hourly")
+    out = {}
+    for col in hub.columns:
+        path = folder / f"{col}.parquet"
+        hub[col].resample("1h").mean().dropna().rename(col).rename_axis("interval_start_utc").reset_index().to_parquet(path)
+        out[col] = path
+    return out
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 @pytest.mark.parametrize("horizon", HORIZONS, ids=[h[0][:4] for h in HORIZONS])
-def test_coupled_equals_lp_on_shipped_scenarios(path: Path, horizon: tuple[str, str]) -> None:
+def test_coupled_equals_lp_on_shipped_scenarios(path: Path, horizon: tuple[str, str], hourly_hub_files: dict[str, Path]) -> None:
+    # hourly hub prices (hourly ancillary awards then hold for one model interval); the load settles at the hub;
+    # no ancillary prices are bundled before 2022; Winter Storm Uri left gaps in the hub prices (filled forward)
     sc = load_scenario(path)
-    if horizon[0] < "2022":  # no ancillary prices are bundled before 2022; Winter Storm Uri left gaps in the hub prices
-        sc = sc.model_copy(
-            update={
-                "ancillary": sc.ancillary.model_copy(update={"products": []}),
-                "power": sc.power.model_copy(update={"missing_intervals": "ffill"}),
-            }
-        )
+    power = {"price_file": str(hourly_hub_files[sc.power.settlement_point]), "missing_intervals": "ffill", "load_settlement_point": None}
+    update: dict[str, object] = {"power": sc.power.model_copy(update=power)}
+    if horizon[0] < "2022":
+        update["ancillary"] = sc.ancillary.model_copy(update={"products": []})
+    sc = sc.model_copy(update=update)
     for variant in (sc, _coupled_variant(sc)):
         x = build_inputs(variant, *horizon)
-        assert coupled_unsupported(x) is None
+        assert x.dt_h == 1.0 and coupled_unsupported(x) is None
         lp, s = solve_lp(x), solve_coupled(x)
         assert s.certified
         assert s.objective_usd == pytest.approx(lp.objective_usd, rel=1e-6)
 
 
+def test_quarter_hour_awards_keep_the_lp() -> None:
+    # bundled 15-minute prices with hourly day-ahead ancillary awards: an award holds through 4 intervals, outside the structure
+    r = dispatch(ROOT / "scenarios/cleanspark_measured_hybrid.toml", "2023-08-01", "2023-08-03")
+    assert r.solver == "lp"
+    assert any("ancillary awards hold through 4 intervals" in n for n in r.notes)
+
+
 # --- batch over paths, auto's choice and errors -----------------------------------------------------------
 
 
-def test_batch_over_paths_equals_one_by_one() -> None:
+def test_batch_over_paths_equals_one_by_one(hourly_hub_files: dict[str, Path]) -> None:
     sc = load_scenario(ROOT / "scenarios/cleanspark_measured_hybrid.toml")
+    sc = sc.model_copy(update={"power": sc.power.model_copy(update={"price_file": str(hourly_hub_files["HB_NORTH"]), "missing_intervals": "ffill"})})
     x = build_inputs(sc, "2023-07-28", "2023-08-04")
     rng = np.random.default_rng(2)
     n = 4
@@ -234,11 +256,13 @@ def test_batch_over_paths_equals_one_by_one() -> None:
         assert obj[i] == pytest.approx(solve_lp(xi).objective_usd, rel=1e-9)
 
 
-def test_auto_says_which_solver_ran_and_why() -> None:
-    r = dispatch(ROOT / "scenarios/cleanspark_measured_hybrid.toml", "2023-08-01", "2023-08-07")
+def test_auto_says_which_solver_ran_and_why(hourly_hub_files: dict[str, Path]) -> None:
+    sc = load_scenario(ROOT / "scenarios/cleanspark_measured_hybrid.toml")
+    sc = sc.model_copy(update={"power": sc.power.model_copy(update={"price_file": str(hourly_hub_files["HB_NORTH"]), "missing_intervals": "ffill"})})
+    r = dispatch(sc, "2023-08-01", "2023-08-07")
     assert r.solver == "coupled"
     assert any(n.startswith("solver: coupled") and "ramp limit on s21" in n and "demand charge" in n and "ai-flex" in n for n in r.notes)
-    lp = dispatch(ROOT / "scenarios/cleanspark_measured_hybrid.toml", "2023-08-01", "2023-08-07", solver="lp")
+    lp = dispatch(sc, "2023-08-01", "2023-08-07", solver="lp")
     assert r.pnl["net_usd"] == pytest.approx(lp.pnl["net_usd"], rel=1e-9)
     # min on/off times: a MIP, outside the coupled structure -> the LP, with the reason
     x = make_inputs([0, 300, 0, 0], [100] * 4, min_off_h=[2], on_min_mw=[2], ramp_mw_per_h=[3])

@@ -52,8 +52,18 @@ from numba import njit
 from mullet.dispatch.fast import _worth
 from mullet.dispatch.inputs import SiteInputs
 from mullet.errors import ScenarioError
+from mullet.site import Scenario
 
-__all__ = ["CoupledSolution", "coupled_objective_usd", "coupled_unsupported", "coupled_values", "solve_coupled"]
+__all__ = [
+    "CoupledSolution",
+    "coupled_objective_usd",
+    "coupled_unsupported",
+    "coupled_values",
+    "plan_couplings",
+    "plan_year_net_usd",
+    "planning_site_inputs",
+    "solve_coupled",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -644,6 +654,7 @@ def _solve_path(
     flex_base: FloatArray,
     flex_width: float,
     budget_mwh: float,
+    period: IntArray,
     dt: float,
     rstep: float,
     ramped: bool,
@@ -660,10 +671,12 @@ def _solve_path(
     ``flex_base`` (T,) is the served flexible MW's worth before the multiplier
     (revenue lost + SLA credit - energy cost). The first guess is the multiplier
     the budget would have if the block competed with nothing (cap the dearest
-    intervals). Where nothing competes with it for capacity at the optimum, that
+    intervals of each budget period ``period`` (T,), e.g. a local calendar year).
+    Where nothing competes with it for capacity at the optimum, that
     guess is exact (one solve, the tied intervals served up to the budget);
     otherwise two solves just below and above it bracket the budget, and
-    bisection takes over where they do not. Returns the
+    bisection takes over where they do not (one budget period only: with several,
+    the result is returned as not certified). Returns the
     objective (per-interval units), the certificate and the multiplier [USD/MWh].
     """
     t_n = wr.shape[0]
@@ -671,27 +684,43 @@ def _solve_path(
         best, cert = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, x, z, q)
         return best, cert, 0.0
     tol_b = 1e-9 * max(1.0, budget_mwh)
-    dear = np.sort(-flex_base)[::-1]
-    n_full = int(budget_mwh / (flex_width * dt))
-    lam0 = max(dear[n_full], 0.0) if n_full < t_n else 0.0
-    # nothing competes with the block for capacity: one solve at lam0, the tied intervals served up to the budget
+    n_per = period.max() + 1
+    # the multiplier of each budget period if the block competed with nothing: cap the period's dearest intervals
+    lams = np.zeros(n_per)
+    for k in range(n_per):
+        dear = np.sort(-flex_base[period == k])[::-1]
+        n_full = int(budget_mwh / (flex_width * dt))
+        lams[k] = max(dear[n_full], 0.0) if n_full < dear.shape[0] else 0.0
+    lam0 = lams[0]
+    # where nothing competes with the block for capacity, that is exact: one solve, the tied intervals served up to the budget
     for t in range(t_n):
-        wfree[t, flex_col] = flex_base[t] + lam0
+        wfree[t, flex_col] = flex_base[t] + lams[period[t]]
     _v, ok = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, x, z, q)
     if _fits(hr, wdth, q, month, cap_const, charge_per_interval > 0.0):
-        excess = _capped(z, flex_col, flex_width, dt) - budget_mwh
-        if lam0 > 0.0:
+        met = True
+        for k in range(n_per):
+            excess = -budget_mwh
             for t in range(t_n):
-                if excess <= 0.0:
-                    break
-                if wfree[t, flex_col] == 0.0 and z[t, flex_col] < flex_width:
-                    add = min(flex_width - z[t, flex_col], excess / dt)
-                    z[t, flex_col] += add
-                    excess -= add * dt
-        if abs(excess) <= tol_b or (lam0 == 0.0 and excess <= tol_b):
+                if period[t] == k:
+                    excess += (flex_width - z[t, flex_col]) * dt
+            if lams[k] > 0.0:
+                for t in range(t_n):
+                    if excess <= 0.0:
+                        break
+                    if period[t] == k and wfree[t, flex_col] == 0.0 and z[t, flex_col] < flex_width:
+                        add = min(flex_width - z[t, flex_col], excess / dt)
+                        z[t, flex_col] += add
+                        excess -= add * dt
+            met = met and (abs(excess) <= tol_b or (lams[k] == 0.0 and excess <= tol_b))
+        if met:
             for t in range(t_n):
                 wfree[t, flex_col] = flex_base[t]
             return _primal(wr, value_free, x, z, month, qmax.shape[0], charge_per_interval), ok, lam0
+    if n_per > 1:
+        # several budget periods whose block competes for capacity: outside this solver's certified structure
+        for t in range(t_n):
+            wfree[t, flex_col] = flex_base[t]
+        return _primal(wr, value_free, x, z, month, qmax.shape[0], charge_per_interval), False, lam0
     x_lo = np.empty_like(x)
     z_lo = np.empty_like(z)
     q_lo = np.empty_like(q)
@@ -795,6 +824,7 @@ def _solve_paths(
     flex_base: FloatArray,
     flex_width: float,
     budget_mwh: float,
+    period: IntArray,
     dt: float,
     rstep: float,
     ramped: bool,
@@ -821,6 +851,7 @@ def _solve_paths(
             flex_base[p],
             flex_width,
             budget_mwh,
+            period,
             dt,
             rstep,
             ramped,
@@ -849,6 +880,8 @@ def coupled_unsupported(x: SiteInputs) -> str | None:
         return f"{int(binding.sum())} fleets have separate ramp limits (the coupled solver handles one)"
     if len(x.flex_names) > 1:
         return f"{len(x.flex_names)} flexible AI blocks with separate budgets (the coupled solver handles one)"
+    if x.as_award_intervals > 1 and x.offers_ancillary and not x.separable:
+        return f"ancillary awards hold through {x.as_award_intervals} intervals (hourly day-ahead awards on shorter intervals)"
     return None
 
 
@@ -865,6 +898,8 @@ class _Arrays:
     flex_base: FloatArray
     flex_width: float
     budget_mwh: float
+    period: IntArray
+    """(T) budget period of each interval, 0..n-1 (local calendar years)."""
     rstep: float
     ramped_fleet: int
     """Index of the ramp-limited fleet, -1 if none binds."""
@@ -904,7 +939,7 @@ def _arrays(
     fmin, fmax = x.fleet_min_mw, x.fleet_max_mw
     width = fmax - fmin
     margin = value - cost[..., None]
-    worth, _best, _best_p = _worth(margin, as_price, x.as_max_offer_fraction, x.as_deployment_fraction)
+    worth, _best, _best_p = _worth(margin, as_price, x.as_max_offer_fraction, x.deployment_by_product)
     room = np.where(x.forced_curtail[None, :, None], 0.0, np.broadcast_to(width, margin.shape))
     binding = np.isfinite(x.fleet_ramp_mw_per_h) & (x.fleet_ramp_mw_per_h * dt < width)
     ramped = int(np.flatnonzero(binding)[0]) if binding.any() else -1
@@ -950,6 +985,7 @@ def _arrays(
         flex_base=np.ascontiguousarray(flex_base),
         flex_width=flex_width,
         budget_mwh=budget,
+        period=np.unique(x.budget_period if x.budget_period is not None else np.zeros(t_n, dtype=np.int64), return_inverse=True)[1].astype(np.int64),
         rstep=rstep,
         ramped_fleet=ramped,
         free_fleets=free,
@@ -1002,6 +1038,7 @@ def coupled_values(
         a.flex_base,
         a.flex_width,
         a.budget_mwh,
+        a.period,
         x.dt_h,
         a.rstep,
         a.ramped_fleet >= 0,
@@ -1046,9 +1083,9 @@ def coupled_objective_usd(x: SiteInputs, mining_mw: FloatArray, as_mw: FloatArra
     cost = x.energy_cost_usd_per_mwh
     margin = x.mining_value_usd_per_mwh - cost[:, None]
     total = float(np.sum(margin * mining_mw) * dt)
-    if as_mw.size and x.as_max_offer_fraction > 0:
-        top = x.as_price_usd_per_mw_h.max(axis=1)
-        total += float(np.sum((top[:, None] - x.as_deployment_fraction * margin) * as_mw.sum(axis=2)) * dt)
+    if as_mw.size and x.offers_ancillary:
+        per_mw = x.as_price_usd_per_mw_h[:, None, :] - x.deployment_by_product[None, None, :] * margin[..., None]  # (T, F, P)
+        total += float(np.sum(per_mw * as_mw) * dt)
     if flex_mw.size:
         worth = x.flex_revenue_lost_usd_per_mwh[None, :] + x.flex_sla_usd_per_mwh[None, :] - cost[:, None]
         total += float(np.sum(worth * flex_mw) * dt)
@@ -1079,6 +1116,7 @@ def solve_coupled(x: SiteInputs) -> CoupledSolution:
         a.flex_base[0],
         a.flex_width,
         a.budget_mwh,
+        a.period,
         x.dt_h,
         a.rstep,
         a.ramped_fleet >= 0,
@@ -1097,14 +1135,93 @@ def solve_coupled(x: SiteInputs) -> CoupledSolution:
         extra[:, j] = z[:, col]
     mining = extra + x.fleet_min_mw[None, :]
     as_mw = np.zeros((t_n, f_n, len(x.as_products)))
-    if x.as_products and x.as_max_offer_fraction > 0:
+    if x.offers_ancillary:
         margin = x.mining_value_usd_per_mwh - x.energy_cost_usd_per_mwh[:, None]
-        _w, best, best_p = _worth(margin, x.as_price_usd_per_mw_h, x.as_max_offer_fraction, x.as_deployment_fraction)
+        _w, best, best_p = _worth(margin, x.as_price_usd_per_mw_h, x.as_max_offer_fraction, x.deployment_by_product)
         if best is not None and best_p is not None:
             offer = x.as_max_offer_fraction * extra * (best > 0)
-            np.put_along_axis(as_mw, np.broadcast_to(best_p[..., None, None], (t_n, f_n, 1)), offer[..., None], axis=-1)
+            idx = best_p[..., None] if best_p.ndim == 2 else np.broadcast_to(best_p[:, None, None], (t_n, f_n, 1))
+            np.put_along_axis(as_mw, idx, offer[..., None], axis=-1)
     flex = np.zeros((t_n, len(x.flex_names)))
     if a.flex_col >= 0:
         flex[:, 0] = x.flex_min_mw[0] + z[:, a.flex_col]
     objective = coupled_objective_usd(x, mining, as_mw, flex)
     return CoupledSolution(mining, as_mw, flex, objective, bool(certified), float(lam))
+
+
+def plan_couplings(scenario: Scenario) -> list[str]:
+    """The couplings of ``scenario`` a plan honours through the coupled solver (empty: the plan's dispatch is separable)."""
+    out = []
+    if any(f.ramp_mw_per_h is not None for f in scenario.mining[:1]):
+        out.append("ramp limit")
+    if scenario.power.demand_charge_usd_per_kw_month > 0:
+        out.append("monthly demand charge")
+    if any(b.service == "flexible" for b in scenario.ai):
+        out.append("flexible-AI energy budget")
+    return out
+
+
+def planning_site_inputs(scenario: Scenario, mining_mw: float, ai_site_mw: float, hours: int = 8760) -> SiteInputs:
+    """An hourly plan year of ``scenario`` (UTC calendar months from 2023-01-01) for :func:`coupled_values`.
+
+    One fleet of ``mining_mw`` whose ramp limit keeps the scenario's first fleet's share of power per hour; AI of
+    ``ai_site_mw`` site load, flexible on the terms of the scenario's first flexible block (cap share, hours a year
+    at the full cap, SLA credit and lost revenue per capped MWh) or firm; the scenario's demand charge on the
+    site's monthly peak; the interconnect ``mining_mw + ai_site_mw``. Prices, mining value, 4CP and ancillary
+    offers come from the caller's paths (no 4CP hours, no offers in the template).
+    """
+    from mullet.testing import make_inputs
+
+    fleet = scenario.mining[0] if scenario.mining else None
+    ramp = None
+    if fleet is not None and fleet.ramp_mw_per_h is not None and mining_mw > 0:
+        ramp = [fleet.ramp_mw_per_h / fleet.site_power_mw * mining_mw]
+    flex = next((b for b in scenario.ai if b.service == "flexible"), None)
+    kw: dict[str, object] = {}
+    firm = ai_site_mw
+    if flex is not None and ai_site_mw > 0:
+        firm = 0.0
+        kw.update(
+            flex_max_mw=[ai_site_mw],
+            flex_min_mw=[ai_site_mw * (1 - flex.flex_cap_fraction)],
+            flex_budget_mwh=[ai_site_mw * flex.flex_cap_fraction * flex.flex_max_hours_per_year * hours / 8760],
+            flex_sla_usd_per_mwh=[flex.sla_credit_usd_per_mwh],
+            flex_revenue_lost_usd_per_mwh=[flex.revenue_usd_per_mwh_served],
+        )
+    return make_inputs(
+        [0.0] * hours,
+        [0.0] * hours,
+        [max(mining_mw, 0.0)],
+        [0.0],
+        import_limit_mw=max(mining_mw, 0.0) + ai_site_mw + 1e-9,
+        firm_ai_mw=firm,
+        start="2023-01-01",
+        ramp_mw_per_h=ramp,
+        demand_charge_usd_per_mw_month=scenario.power.demand_charge_usd_per_kw_month * 1000.0,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def plan_year_net_usd(scenario: Scenario, mining_mw: float, ai_site_mw: float, value_usd_per_mwh: FloatArray, cost_usd_per_mwh: FloatArray) -> FloatArray:
+    """(P,) a plan year's site dispatch over paths, net of the AI's energy at full load: what the planner adds to firm-AI accounting.
+
+    ``value_usd_per_mwh`` (P, 8760) mining value, ``cost_usd_per_mwh`` (P, 8760) energy cost. The result is
+    the coupled optimum (mining margin, served flexible AI worth, minus the demand charge on the site's peak)
+    minus the flexible block's worth at full service, ``sum((K - c) * ai)``: i.e. mining margin + the capping
+    savings net of SLA credits and lost revenue - the demand charge. Path-years the coupled solver cannot
+    certify are solved by the LP.
+    """
+    from dataclasses import replace
+
+    from mullet.dispatch.lp import solve_lp
+
+    x = planning_site_inputs(scenario, mining_mw, ai_site_mw, value_usd_per_mwh.shape[1])
+    value = np.asarray(value_usd_per_mwh, dtype=float)[..., None]
+    cost = np.asarray(cost_usd_per_mwh, dtype=float)
+    obj, cert = coupled_values(x, value, cost)
+    for i in np.flatnonzero(~cert):
+        obj[i] = solve_lp(replace(x, mining_value_usd_per_mwh=value[i], price_usd_per_mwh=cost[i])).objective_usd
+    if x.flex_names:
+        k = x.flex_revenue_lost_usd_per_mwh[0] + x.flex_sla_usd_per_mwh[0]
+        obj = obj - ((k - cost) * x.flex_max_mw[0]).sum(axis=1) * x.dt_h
+    return obj
