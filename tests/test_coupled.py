@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 
 from mullet.data import load_ercot_hub_prices
 from mullet.dispatch import build_inputs, dispatch, dispatch_inputs
-from mullet.dispatch.coupled import coupled_objective_usd, coupled_unsupported, coupled_values, solve_coupled
+from mullet.dispatch.coupled import (
+    coupled_objective_usd,
+    coupled_unsupported,
+    coupled_values,
+    plan_couplings,
+    plan_year_net_usd,
+    planning_site_inputs,
+    solve_coupled,
+)
 from mullet.dispatch.inputs import SiteInputs
 from mullet.dispatch.lp import solve_lp
 from mullet.errors import ScenarioError
@@ -274,3 +282,34 @@ def test_auto_says_which_solver_ran_and_why(hourly_hub_files: dict[str, Path]) -
     two_ramps = make_inputs([0, 1000], [[100, 90], [100, 90]], [10, 10], ramp_mw_per_h=[3, 4])
     assert "2 fleets have separate ramp limits" in (coupled_unsupported(two_ramps) or "")
     assert dispatch_inputs(two_ramps, "auto").solver == "lp"
+
+
+# --- the planner's coupled dispatch ----------------------------------------------------------------------
+
+
+def test_plan_year_net_equals_the_lp(hourly_hub_files: dict[str, Path]) -> None:
+    sc = load_scenario(ROOT / "scenarios/cleanspark_measured_hybrid.toml")
+    hours = 24 * 40  # January and February: two demand-charge months
+    price = pd.read_parquet(hourly_hub_files["HB_NORTH"]).set_index("interval_start_utc")["HB_NORTH"].loc["2023-01-01":].to_numpy()[:hours]
+    rng = np.random.default_rng(5)
+    cost = price[None, :] + 4.0 + rng.normal(0, 30, (3, hours))
+    value = rng.uniform(20, 90, (3, 1)) * np.ones((1, hours))
+    net = plan_year_net_usd(sc, 150.0, 26.0, value, cost)
+    x = planning_site_inputs(sc, 150.0, 26.0, hours)
+    assert x.fleet_ramp_mw_per_h[0] == pytest.approx(90 / sc.mining[0].site_power_mw * 150)
+    assert x.flex_budget_mwh[0] == pytest.approx(26 * 0.2 * 100 * hours / 8760)
+    k = x.flex_sla_usd_per_mwh[0] + x.flex_revenue_lost_usd_per_mwh[0]
+    for i in range(3):
+        lp = solve_lp(replace(x, mining_value_usd_per_mwh=value[i][:, None], price_usd_per_mwh=cost[i])).objective_usd
+        assert net[i] == pytest.approx(lp - float(((k - cost[i]) * 26.0).sum()), rel=1e-9, abs=1e-3)
+
+
+def test_plan_of_a_coupled_site_says_which_solver_ran() -> None:
+    from mullet.plan import PlanConfig, run_plan
+
+    sc = load_scenario(ROOT / "scenarios/cleanspark_measured_hybrid.toml")
+    assert plan_couplings(sc) == ["ramp limit", "monthly demand charge", "flexible-AI energy budget"]
+    result = run_plan(sc, PlanConfig(paths=2, years=1, ai_shares=[0.0, 0.5], conversion_years=[1], chunk_paths=2), workers=1)
+    assert result.completed_paths == 2
+    assert any(n.startswith("site dispatch: coupled solver, exact (ramp limit, monthly demand charge, flexible-AI energy budget") for n in result.notes)
+    assert not plan_couplings(load_scenario(ROOT / "scenarios/iren_childress_ai_campus.toml"))

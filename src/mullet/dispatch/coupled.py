@@ -632,18 +632,6 @@ def _capped(z: FloatArray, flex_col: int, flex_width: float, dt: float) -> float
 
 
 @njit(cache=True)
-def _fits(hr: FloatArray, wdth: FloatArray, q: FloatArray, month: IntArray, cap_const: float, use_peak: bool) -> bool:  # pragma: no cover - compiled
-    """True when every item at full load fits under the cap in every interval: nothing competes for capacity."""
-    for t in range(hr.shape[0]):
-        total = hr[t]
-        for i in range(wdth.shape[1]):
-            total += wdth[t, i]
-        if total > (q[month[t]] if use_peak else cap_const) + 1e-9:
-            return False
-    return True
-
-
-@njit(cache=True)
 def _solve_path(
     wr: FloatArray,
     hr: FloatArray,
@@ -672,9 +660,9 @@ def _solve_path(
     (revenue lost + SLA credit - energy cost). The first guess is the multiplier
     the budget would have if the block competed with nothing (cap the dearest
     intervals of each budget period ``period`` (T,), e.g. a local calendar year).
-    Where nothing competes with it for capacity at the optimum, that
-    guess is exact (one solve, the tied intervals served up to the budget);
-    otherwise two solves just below and above it bracket the budget, and
+    One solve there, the tied intervals served in free room up to the budget,
+    is exact wherever every binding budget is then met (always, where nothing
+    competes with the block for capacity); otherwise two solves just below and above it bracket the budget, and
     bisection takes over where they do not (one budget period only: with several,
     the result is returned as not certified). Returns the
     objective (per-interval units), the certificate and the multiplier [USD/MWh].
@@ -691,31 +679,37 @@ def _solve_path(
         dear = np.sort(-flex_base[period == k])[::-1]
         n_full = int(budget_mwh / (flex_width * dt))
         lams[k] = max(dear[n_full], 0.0) if n_full < dear.shape[0] else 0.0
-    lam0 = lams[0]
-    # where nothing competes with the block for capacity, that is exact: one solve, the tied intervals served up to the budget
+    lam0 = lams.max()
+    # solve at those multipliers and serve the tied intervals (the block's Lagrangian worth exactly 0) in free room up to
+    # each budget: the schedule stays optimal for the Lagrangian, so where every binding budget is met exactly (and none
+    # is exceeded) it is optimal (LP duality). That holds wherever nothing competes with the block for capacity.
     for t in range(t_n):
         wfree[t, flex_col] = flex_base[t] + lams[period[t]]
     _v, ok = _inner(wr, hr, wfree, wdth, value_free, rstep, ramped, month, qmax, cap_const, charge_per_interval, x, z, q)
-    if _fits(hr, wdth, q, month, cap_const, charge_per_interval > 0.0):
-        met = True
-        for k in range(n_per):
-            excess = -budget_mwh
+    use_peak = charge_per_interval > 0.0
+    met = True
+    for k in range(n_per):
+        excess = -budget_mwh
+        for t in range(t_n):
+            if period[t] == k:
+                excess += (flex_width - z[t, flex_col]) * dt
+        if lams[k] > 0.0:
             for t in range(t_n):
-                if period[t] == k:
-                    excess += (flex_width - z[t, flex_col]) * dt
-            if lams[k] > 0.0:
-                for t in range(t_n):
-                    if excess <= 0.0:
-                        break
-                    if period[t] == k and wfree[t, flex_col] == 0.0 and z[t, flex_col] < flex_width:
-                        add = min(flex_width - z[t, flex_col], excess / dt)
-                        z[t, flex_col] += add
-                        excess -= add * dt
-            met = met and (abs(excess) <= tol_b or (lams[k] == 0.0 and excess <= tol_b))
-        if met:
-            for t in range(t_n):
-                wfree[t, flex_col] = flex_base[t]
-            return _primal(wr, value_free, x, z, month, qmax.shape[0], charge_per_interval), ok, lam0
+                if excess <= tol_b:
+                    break
+                if period[t] == k and wfree[t, flex_col] == 0.0 and z[t, flex_col] < flex_width:
+                    load = x[t]
+                    for i in range(wfree.shape[1]):
+                        load += z[t, i]
+                    room = (q[month[t]] if use_peak else cap_const) - load
+                    add = min(flex_width - z[t, flex_col], excess / dt, max(room, 0.0))
+                    z[t, flex_col] += add
+                    excess -= add * dt
+        met = met and (abs(excess) <= tol_b or (lams[k] == 0.0 and excess <= tol_b))
+    if met:
+        for t in range(t_n):
+            wfree[t, flex_col] = flex_base[t]
+        return _primal(wr, value_free, x, z, month, qmax.shape[0], charge_per_interval), ok, lam0
     if n_per > 1:
         # several budget periods whose block competes for capacity: outside this solver's certified structure
         for t in range(t_n):
