@@ -30,7 +30,7 @@ def dispatch_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file (see scenarios/).")],
     start: Annotated[str | None, typer.Option("--start", help="First UTC day (default: the scenario's).")] = None,
     end: Annotated[str | None, typer.Option("--end", help="Last UTC day, inclusive (default: the scenario's).")] = None,
-    solver: Annotated[str, typer.Option("--solver", help="auto (fast path when separable, coupled solver where exact, else LP), lp, fast or coupled.")] = "auto",
+    solver: Annotated[str, typer.Option("--solver", help="auto (fast path if separable, coupled solver where exact, else LP), lp, fast or coupled.")] = "auto",
     policy: Annotated[
         str,
         typer.Option(
