@@ -398,7 +398,8 @@ def _ascent_direction(
     z: FloatArray,
     q: FloatArray,
     pick: npt.NDArray[np.bool_],
-) -> tuple[int, float, bool]:  # pragma: no cover - compiled
+    cuts: IntArray,
+) -> tuple[int, float, bool, int]:  # pragma: no cover - compiled
     """The best move of a set of monthly peaks together, or none: the optimality test of the peak search.
 
     Cutting the year at ramp constraints that are slack in the optimal schedule
@@ -412,7 +413,6 @@ def _ascent_direction(
     """
     t_n = wr.shape[0]
     n_k = qmax.shape[0]
-    cuts = np.empty(t_n + 2, dtype=np.int64)
     nc = 0
     cuts[nc] = 0
     nc += 1
@@ -455,7 +455,7 @@ def _ascent_direction(
             m0 = month[a]
             m1 = month[b - 1]
             if m1 - m0 > 1:
-                return 0, 0.0, False
+                return 0, 0.0, False, nc
             # the schedule restricted to a piece is optimal for it (the cut multipliers are 0)
             base = 0.0
             for t in range(a, b):
@@ -513,7 +513,7 @@ def _ascent_direction(
             for k in range(n_k - 1, -1, -1):
                 pick[k] = s == 1
                 s = back[k, s] if k > 0 else 0
-    return best_sign, best_gain, True
+    return best_sign, best_gain, True, nc
 
 
 @njit(cache=True)
@@ -554,6 +554,7 @@ def _inner(
     zs = np.empty_like(z)
     pick = np.zeros(n_k, dtype=np.bool_)
     qq = np.empty(n_k)
+    cuts = np.empty(t_n + 2, dtype=np.int64)
 
     def evaluate(qv: FloatArray) -> float:
         _caps(qv, month, cap_const, True, cap)
@@ -567,51 +568,80 @@ def _inner(
     z[:, :] = zs
     certified = False
     for _it in range(100):
-        sign, gain, ok = _ascent_direction(wr, hr, wfree, wdth, rstep, ramped, month, qmax, charge_per_interval, x, z, q, pick)
+        sign, gain, ok, nc = _ascent_direction(wr, hr, wfree, wdth, rstep, ramped, month, qmax, charge_per_interval, x, z, q, pick, cuts)
         if not ok:
             break
         if sign == 0 or gain <= 1e-6 * (1.0 + charge_per_interval):
             certified = True
             break
-        # golden-section search along sign * chi_S
+        # golden-section search along sign * chi_S: first on the cut relaxation (only the pieces touching S; exact at q,
+        # an upper bound elsewhere), kept if the true value improves there; else on the true value (full DPs)
         tmax = np.inf
         for k in range(n_k):
             if pick[k]:
                 tmax = min(tmax, qmax[k] - q[k] if sign > 0 else q[k])
-        lo = 0.0
-        hi = tmax
-        gr = 0.6180339887498949
-        a = hi - gr * (hi - lo)
-        b = lo + gr * (hi - lo)
+        n_s = 0
         for k in range(n_k):
-            qq[k] = q[k] + (sign * a if pick[k] else 0.0)
-        fa = evaluate(qq)
-        for k in range(n_k):
-            qq[k] = q[k] + (sign * b if pick[k] else 0.0)
-        fb = evaluate(qq)
-        for _ls in range(100):
-            if hi - lo <= 1e-10 * max(1.0, tmax):
+            n_s += 1 if pick[k] else 0
+        fc = -np.inf
+        for mode in range(2):
+            lo = 0.0
+            hi = tmax
+            gr = 0.6180339887498949
+            fa = 0.0
+            fb = 0.0
+            a = hi - gr * (hi - lo)
+            b = lo + gr * (hi - lo)
+            for side in range(2):
+                tt = a if side == 0 else b
+                for k in range(n_k):
+                    qq[k] = q[k] + (sign * tt if pick[k] else 0.0)
+                if mode == 0:
+                    v = -charge_per_interval * sign * tt * n_s
+                    for c in range(nc - 1):
+                        if pick[month[cuts[c]]] or pick[month[cuts[c + 1] - 1]]:
+                            v += _seg_value(wr, hr, wfree, wdth, rstep, ramped, month, qq, cuts[c], cuts[c + 1])
+                else:
+                    v = evaluate(qq)
+                if side == 0:
+                    fa = v
+                else:
+                    fb = v
+            for _ls in range(100):
+                if hi - lo <= 1e-10 * max(1.0, tmax):
+                    break
+                new_a = fa >= fb
+                if new_a:
+                    hi = b
+                    b = a
+                    fb = fa
+                    a = hi - gr * (hi - lo)
+                    tt = a
+                else:
+                    lo = a
+                    a = b
+                    fa = fb
+                    b = lo + gr * (hi - lo)
+                    tt = b
+                for k in range(n_k):
+                    qq[k] = q[k] + (sign * tt if pick[k] else 0.0)
+                if mode == 0:
+                    v = -charge_per_interval * sign * tt * n_s
+                    for c in range(nc - 1):
+                        if pick[month[cuts[c]]] or pick[month[cuts[c + 1] - 1]]:
+                            v += _seg_value(wr, hr, wfree, wdth, rstep, ramped, month, qq, cuts[c], cuts[c + 1])
+                else:
+                    v = evaluate(qq)
+                if new_a:
+                    fa = v
+                else:
+                    fb = v
+            step = 0.5 * (lo + hi)
+            for k in range(n_k):
+                qq[k] = q[k] + (sign * step if pick[k] else 0.0)
+            fc = evaluate(qq)
+            if fc > best + 1e-12 * (1.0 + abs(best)):
                 break
-            if fa >= fb:
-                hi = b
-                b = a
-                fb = fa
-                a = hi - gr * (hi - lo)
-                for k in range(n_k):
-                    qq[k] = q[k] + (sign * a if pick[k] else 0.0)
-                fa = evaluate(qq)
-            else:
-                lo = a
-                a = b
-                fa = fb
-                b = lo + gr * (hi - lo)
-                for k in range(n_k):
-                    qq[k] = q[k] + (sign * b if pick[k] else 0.0)
-                fb = evaluate(qq)
-        step = 0.5 * (lo + hi)
-        for k in range(n_k):
-            qq[k] = q[k] + (sign * step if pick[k] else 0.0)
-        fc = evaluate(qq)
         if fc <= best + 1e-12 * (1.0 + abs(best)):
             break
         for k in range(n_k):
