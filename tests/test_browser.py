@@ -101,3 +101,56 @@ def test_report_opens_offline_with_every_chart(tmp_path: Path) -> None:
     assert plots == 6  # waterfall, heatmap, price vs mining, revenue per MW, events, headroom
     assert rendered >= plots
     assert errors == []
+
+
+def _browser(sync_api):  # type: ignore[no-untyped-def]
+    return sync_api.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+    )
+
+
+def test_every_page_fits_a_laptop_screen_offline_and_clean(server: str) -> None:
+    """At 1366x768: no horizontal overflow, no console errors, no request leaving the server."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    import json
+    import urllib.request
+
+    def post(path: str, body: dict[str, object]) -> dict[str, object]:
+        req = urllib.request.Request(f"{server}{path}", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())  # type: ignore[no-any-return]
+
+    def get(path: str) -> dict[str, object]:
+        with urllib.request.urlopen(f"{server}{path}", timeout=30) as r:
+            return json.loads(r.read())  # type: ignore[no-any-return]
+
+    runs = []
+    for body in ({"kind": "dispatch", "start": "2023-08-01", "end": "2023-08-03"}, {"kind": "plan", "paths": 4, "years": 2}):
+        job_id = post("/api/runs", {"scenario": "default.toml", **body})["job_id"]
+        deadline = time.monotonic() + 180
+        while (job := get(f"/api/jobs/{job_id}"))["status"] not in ("done", "failed") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert job["status"] == "done", job
+        runs.append(job["run_id"])
+    pages = ["/", f"/runs/{runs[0]}", f"/runs/{runs[1]}", f"/compare?a={runs[0]}&b={runs[1]}", "/new", f"/jobs/{job_id}", "/industry", "/docs"]
+    problems: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = _browser(p)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        current = [""]
+        page.on("console", lambda msg: problems.append(f"{current[0]}: console {msg.text}") if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: problems.append(f"{current[0]}: {exc}"))
+        page.on("request", lambda req: None if req.url.startswith((server, "data:", "about:")) else problems.append(f"{current[0]}: request to {req.url}"))
+        for path in pages:
+            current[0] = path
+            page.goto(f"{server}{path}", wait_until="networkidle")
+            if page.locator(".js-plotly-plot").count():
+                page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 1366:
+                problems.append(f"{path}: page is {width} px wide at a 1366 px window")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.goto(f"{server}/industry", wait_until="networkidle")
+        page.screenshot(path=str(ARTIFACTS / "dashboard_industry_1366.png"))
+        browser.close()
+    assert problems == []

@@ -35,7 +35,8 @@ def test_dispatch_json_has_stable_keys_and_writes_schedule(tmp_path: Path) -> No
     )
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert set(data) == {"scenario", "status", "solver", "start_utc", "end_utc", "interval_minutes", "pnl", "metrics", "notes"}
+    assert set(data) == {"scenario", "status", "solver", "start_utc", "end_utc", "interval_minutes", "pnl", "metrics", "notes", "assumptions", "run_id"}
+    assert data["assumptions"]["settlement_point"] == "HB_WEST" and data["run_id"] is None
     assert tuple(data["pnl"]) == PNL_KEYS
     assert data["solver"] == "fast" and data["interval_minutes"] == 15
     sched = pd.read_parquet(tmp_path / "schedule.parquet")
@@ -58,7 +59,7 @@ def test_dispatch_user_errors(tmp_path: Path) -> None:
     for args, message in (
         (["dispatch", str(bad)], "mining.0.units: Input should be greater than 0 (got 0)"),
         (["dispatch", "nope.toml"], "scenario: file 'nope.toml' not found"),
-        (["dispatch", "scenarios/default.toml", "--solver", "magic"], "solver: got 'magic'"),
+        (["dispatch", "scenarios/default.toml", "--solver", "magic"], "Invalid value for '--solver'"),
         (["dispatch", "scenarios/cleanspark_measured_hybrid.toml", "--solver", "fast", "--end", "2023-01-02"], "solver: got 'fast'"),
     ):
         out = run(*args)

@@ -51,7 +51,7 @@ def test_history_csv_and_table() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["network", "history", "--freq", "year"], "freq: got 'year'"),
+        (["network", "history", "--freq", "year"], "Invalid value for '--freq'"),
         (["network", "history", "--from", "not-a-date"], "start: got 'not-a-date'"),
         (["network", "at", "2031-01-01"], "date: got 2031-01-01"),
         (["network", "history", "--plot", "chart.svg"], "allowed: a file ending in .png or .html"),

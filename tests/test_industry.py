@@ -111,3 +111,16 @@ def test_cli_industry(tmp_path: Path) -> None:
     bad = write(tmp_path, [fact(unit="GW")])
     err = subprocess.run([sys.executable, "-m", "mullet.cli", "industry", "--facts", str(bad)], capture_output=True, text=True, timeout=120)
     assert err.returncode == 2 and "row 2, column 'unit'" in err.stderr
+
+
+def test_reviewed_facts_and_gpu_flags() -> None:
+    from mullet.industry import deals, load_facts
+
+    facts = load_facts()
+    d = deals(facts).set_index("deal")
+    assert d.loc["IREN-Microsoft", "includes_gpus"] == "yes"
+    assert set(d.drop(index="IREN-Microsoft")["includes_gpus"]) == {"no"}
+    row = facts[(facts["company"] == "CleanSpark") & (facts["metric"] == "convertible_notes_max_usd")].iloc[-1]
+    assert row["value"] == 1.30e9 and "$1.28B with the option" in row["note"]
+    mara = facts[(facts["company"] == "MARA") & (facts["metric"] == "equity_stake_fraction")].iloc[-1]
+    assert "US$168M" in mara["note"] and "EUR" not in mara["note"]

@@ -27,7 +27,7 @@ def wait(client: TestClient, job_id: str, timeout_s: float = 120) -> dict[str, o
 
 @pytest.fixture
 def client(tmp_path: Path) -> TestClient:
-    return TestClient(create_app(tmp_path / "web.duckdb", ROOT / "scenarios"))
+    return TestClient(create_app(tmp_path / "web.duckdb", ROOT / "scenarios"), base_url="http://127.0.0.1:8000")
 
 
 def test_valid_run_is_stored_and_shown(client: TestClient) -> None:
@@ -89,11 +89,16 @@ def test_form_runs_a_scenario(client: TestClient) -> None:
     assert any("4CP ignored" in n for n in job["notes"])  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("name", ["../pyproject.toml", "..%2Fpyproject.toml", "/etc/passwd", "default.toml/../../x.toml", "nope.toml", "a" * 90 + ".toml"])
+@pytest.mark.parametrize("name", ["../pyproject.toml", "..%2Fpyproject.toml", "/etc/passwd", "default.toml/../../x.toml", "a" * 90 + ".toml"])
 def test_path_traversal_is_refused(client: TestClient, name: str) -> None:
     r = client.post("/api/runs", json={"scenario": name})
     assert r.status_code == 422
-    assert r.json()["detail"].startswith("scenario: got")
+    assert [e["field"] for e in r.json()["errors"]] == ["scenario"]
+
+
+def test_unknown_scenario_is_404_naming_the_choices(client: TestClient) -> None:
+    r = client.post("/api/runs", json={"scenario": "nope.toml"})
+    assert r.status_code == 404 and r.json()["detail"].startswith("scenario: got 'nope.toml'") and "default.toml" in r.json()["detail"]
 
 
 def test_oversized_body_is_refused(client: TestClient) -> None:
@@ -102,7 +107,7 @@ def test_oversized_body_is_refused(client: TestClient) -> None:
 
 
 def test_token_required_on_every_request(tmp_path: Path) -> None:
-    c = TestClient(create_app(tmp_path / "t.duckdb", ROOT / "scenarios", token="s3cret"))
+    c = TestClient(create_app(tmp_path / "t.duckdb", ROOT / "scenarios", token="s3cret"), base_url="http://127.0.0.1:8000")
     for path in ("/", "/api/runs", "/api/scenarios", "/docs"):
         r = c.get(path)
         assert r.status_code == 401 and "token" in r.json()["detail"]
@@ -116,7 +121,7 @@ def test_token_required_on_every_request(tmp_path: Path) -> None:
 def test_errors_carry_no_stack_trace(client: TestClient) -> None:
     r = client.get("/api/runs/zzzz")
     assert r.status_code == 422 and "Traceback" not in r.text
-    assert client.get("/api/runs/0123456789ab").status_code == 422
+    assert client.get("/api/runs/0123456789ab").status_code == 404
 
 
 def test_cli_serve_refuses_other_hosts_without_token_and_report_writes_html(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import pandas as pd
 
 from mullet.data import load_gpu_specs
-from mullet.errors import ScenarioError
+from mullet.errors import ScenarioError, warn_implausible
 from mullet.finance.contracts import contract_examples
-from mullet.network.history import daily_hashprice
+from mullet.network.history import daily_hashprice, utc_day
 
 __all__ = ["GPU_SERVER_OVERHEAD", "compare_contracts", "mining_usd_per_mw_year"]
 
@@ -20,7 +20,7 @@ GPU_SERVER_OVERHEAD = 1.82
 def mining_usd_per_mw_year(day: str, efficiency_j_per_th: float, power_usd_per_mwh: float = 0.0) -> tuple[float, float]:
     """(revenue, margin) of 1 MW of miners running all year at that day's hashprice [USD/MW-year]."""
     daily = daily_hashprice()
-    ts = pd.Timestamp(day, tz="UTC")
+    ts = utc_day(day, "dates")
     if ts not in daily.index:
         raise ScenarioError(f"dates: got {day}, allowed: days within the bundled history {daily.index[0].date()}..{daily.index[-1].date()}")
     hp = float(daily.loc[ts, "hashprice_usd_per_ph_day"])
@@ -45,6 +45,12 @@ def compare_contracts(
     """
     if not dates:
         raise ScenarioError("dates: none given; allowed: one or more days like 2024-06-01")
+    if not gpu_usd_per_hour > 0:
+        raise ScenarioError(f"gpu_usd_per_hour: got {gpu_usd_per_hour}, allowed: > 0 (H100 rentals were about $1.5-12/GPU-hour in 2023-2025)")
+    if gpu_usd_per_hour > 20:
+        warn_implausible(f"gpu_usd_per_hour: got {gpu_usd_per_hour:g}, above H100 rentals of about $1.5-12/GPU-hour (2023-2025); used as given")
+    if not efficiency_j_per_th > 0:
+        raise ScenarioError(f"efficiency_j_per_th: got {efficiency_j_per_th}, allowed: > 0")
     rows = []
     for deal in contract_examples():
         rows.append(

@@ -6,7 +6,9 @@ the value it got and what is allowed, so that the CLI can print it as one line.
 
 from __future__ import annotations
 
-__all__ = ["ConsensusError", "DataError", "MulletError", "ScenarioError", "SolverError"]
+__all__ = ["ConsensusError", "DataError", "MulletError", "PlausibilityWarning", "ScenarioError", "SolverError", "warn_implausible"]
+
+import warnings
 
 
 class MulletError(ValueError):
@@ -38,3 +40,16 @@ class ScenarioError(MulletError):
 
 class SolverError(MulletError):
     """The optimiser did not reach an optimal solution (infeasible, unbounded, time limit)."""
+
+
+class PlausibilityWarning(UserWarning):
+    """A value that is allowed but outside physical or historical ranges (likely a unit or typing mistake).
+
+    The computation goes on; the command line prints each as one ``warning:`` line on stderr
+    and the dashboard adds it to the run's notes.
+    """
+
+
+def warn_implausible(message: str) -> None:
+    """Emit a :class:`PlausibilityWarning` naming the field, the value and the usual range."""
+    warnings.warn(message, PlausibilityWarning, stacklevel=3)

@@ -7,7 +7,7 @@ suffix chooses the format (``.png`` or ``.html``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,18 @@ if TYPE_CHECKING:
     from mullet.grid.headroom import HeadroomResult
     from mullet.plan.result import PlanResult
 
-__all__ = ["Series", "check_plot_path", "plot_dispatch", "plot_fan", "plot_headroom", "plot_lines", "plot_network_history", "plot_plan"]
+__all__ = [
+    "Series",
+    "ai_vs_power_figure",
+    "check_plot_path",
+    "plot_ai_vs_power",
+    "plot_dispatch",
+    "plot_fan",
+    "plot_headroom",
+    "plot_lines",
+    "plot_network_history",
+    "plot_plan",
+]
 
 Series = tuple[str, str, str]
 """(column, label, panel title) of one line; lines with the same panel title share a panel."""
@@ -233,3 +244,47 @@ def plot_plan(result: PlanResult, path: str | Path, tornado: pd.DataFrame | None
     fig.savefig(p, dpi=110)
     plt.close(fig)
     return p
+
+
+def plot_ai_vs_power(table: pd.DataFrame, path: str | Path, title: str = "AI/HPC MW vs power capacity by company") -> Path:
+    """Bar chart per company: contracted AI IT MW, planned AI MW, and the rest of the stated power capacity."""
+    p = check_plot_path(path)
+    t = table.fillna({"ai_it_mw_contracted": 0.0, "ai_mw_planned": 0.0})
+    rest = (t["power_capacity_mw"] - t["ai_it_mw_contracted"] - t["ai_mw_planned"]).clip(lower=0).fillna(0.0)
+    if p.suffix.lower() == ".png":
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(10, 4.5))
+        x = np.arange(len(t))
+        ax.bar(x, t["ai_it_mw_contracted"], label="AI/HPC contracted (IT MW)", color="C1")
+        ax.bar(x, t["ai_mw_planned"], bottom=t["ai_it_mw_contracted"], label="AI/HPC planned", color="C1", alpha=0.45)
+        ax.bar(
+            x, rest, bottom=t["ai_it_mw_contracted"] + t["ai_mw_planned"], label="rest of stated power capacity (mining or uncontracted)", color="C0", alpha=0.6
+        )
+        ax.set_xticks(x, t.index, rotation=20)
+        ax.set_ylabel("MW")
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(p, dpi=110)
+        plt.close(fig)
+        return p
+    ai_vs_power_figure(table, title).write_html(p, include_plotlyjs=True, full_html=True)
+    return p
+
+
+def ai_vs_power_figure(table: pd.DataFrame, title: str = "AI/HPC MW vs power capacity by company") -> Any:
+    """Plotly stacked bars per company: AI contracted, AI planned, rest of stated power capacity [MW]."""
+    import plotly.graph_objects as go
+
+    t = table.fillna({"ai_it_mw_contracted": 0.0, "ai_mw_planned": 0.0})
+    rest = (t["power_capacity_mw"] - t["ai_it_mw_contracted"] - t["ai_mw_planned"]).clip(lower=0).fillna(0.0)
+    fig = go.Figure()
+    fig.add_bar(x=list(t.index), y=t["ai_it_mw_contracted"], name="AI/HPC contracted (IT MW)")
+    fig.add_bar(x=list(t.index), y=t["ai_mw_planned"], name="AI/HPC planned")
+    fig.add_bar(x=list(t.index), y=rest, name="rest of stated power capacity")
+    fig.update_layout(barmode="stack", title=title, yaxis_title="MW", template="plotly_white")
+    return fig

@@ -20,7 +20,9 @@ from plotly.subplots import make_subplots
 from mullet.dispatch.result import PNL_KEYS
 
 __all__ = [
+    "dispatch_caveats",
     "dispatch_figures",
+    "environment",
     "events_figure",
     "fan_figure",
     "headroom_figure",
@@ -30,6 +32,7 @@ __all__ = [
     "pnl_waterfall",
     "price_vs_mining",
     "render_report",
+    "report_for_dispatch",
     "report_for_run",
     "report_for_scenario",
     "revenue_per_mw_figure",
@@ -49,6 +52,30 @@ _LABELS = {
     "sla_penalty_usd": "SLA credits",
 }
 _COSTS = {"spot_energy_cost_usd", "load_zone_basis_cost_usd", "retail_adder_cost_usd", "demand_charge_usd", "four_cp_charge_usd", "sla_penalty_usd"}
+
+
+_DISPLAY_DAYS = 31
+
+
+def _display(schedule: pd.DataFrame) -> pd.DataFrame:
+    """The series drawn on a page: the schedule itself up to a month, hourly means beyond (the full schedule is in the Parquet file / store).
+
+    Values are rounded to float32, which is plenty for a chart and halves the page's data.
+    """
+    numeric = schedule.select_dtypes(include="number")
+    span = schedule.index[-1] - schedule.index[0] if len(schedule) > 1 else pd.Timedelta(0)
+    if span > pd.Timedelta(days=_DISPLAY_DAYS):
+        numeric = numeric.resample("1h").mean()
+    return numeric.astype(np.float32)
+
+
+def _xy(series: pd.Series) -> dict[str, Any]:
+    """Trace data of a regular time series: start and step instead of one timestamp per point (a fraction of the bytes)."""
+    idx = series.index.tz_localize(None) if getattr(series.index, "tz", None) is not None else series.index
+    y = series.to_numpy(dtype=np.float32)
+    if len(idx) > 2 and (np.diff(idx.asi8) == idx.asi8[1] - idx.asi8[0]).all():
+        return {"x0": idx[0].isoformat(), "dx": (idx[1] - idx[0]) / pd.Timedelta("1ms"), "y": y}
+    return {"x": idx, "y": y}
 
 
 def pnl_waterfall(pnl: Mapping[str, float], title: str = "P&L over the horizon [USD]") -> go.Figure:
@@ -71,22 +98,42 @@ def mining_heatmap(schedule: pd.DataFrame) -> go.Figure:
     hourly = schedule["mining_mw"].resample("1h").mean()
     frame = pd.DataFrame({"day": hourly.index.floor("D").tz_localize(None), "hour": hourly.index.hour, "mw": hourly.to_numpy()})
     grid = frame.pivot_table(index="hour", columns="day", values="mw")
-    fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=list(grid.columns), y=list(grid.index), colorscale="Viridis", colorbar={"title": "MW"}))
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(dtype=np.float32),
+            x=[d.strftime("%Y-%m-%d") for d in grid.columns],
+            y=list(grid.index),
+            colorscale="Viridis",
+            colorbar={"title": "MW"},
+        )
+    )
     fig.update_layout(title="Mining load by hour (UTC) and day [MW]", yaxis_title="hour of day (UTC)", template="plotly_white", height=380)
     return fig
 
 
 def price_vs_mining(schedule: pd.DataFrame, value_column: str | None = None) -> go.Figure:
-    """Spot price (log-like axis) with the mining load: mining off when the price spikes."""
-    s = schedule
+    """Spot price with the mining load: mining off when the price spikes.
+
+    A linear price axis (a log axis would hide the intervals at or below zero), cut at the 99.5th
+    percentile; how many intervals lie above the cut, and the highest price, are written on the chart.
+    """
+    s = _display(schedule)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    x = s.index.tz_localize(None)
-    fig.add_trace(go.Scatter(x=x, y=s["price_usd_per_mwh"], name="spot price [USD/MWh]", line={"width": 1}), secondary_y=False)
+    fig.add_trace(go.Scatter(**_xy(s["price_usd_per_mwh"]), name="spot price [USD/MWh]", line={"width": 1}), secondary_y=False)
     if value_column and value_column in s.columns:
-        fig.add_trace(go.Scatter(x=x, y=s[value_column], name="mining value [USD/MWh]", line={"width": 1, "dash": "dot"}), secondary_y=False)
-    fig.add_trace(go.Scatter(x=x, y=s["mining_mw"], name="mining [MW]", fill="tozeroy", line={"width": 0.5}, opacity=0.4), secondary_y=True)
-    fig.update_yaxes(title_text="USD/MWh", type="log", secondary_y=False)
+        fig.add_trace(go.Scatter(**_xy(s[value_column]), name="mining value [USD/MWh]", line={"width": 1, "dash": "dot"}), secondary_y=False)
+    fig.add_trace(go.Scatter(**_xy(s["mining_mw"]), name="mining [MW]", fill="tozeroy", line={"width": 0.5}, opacity=0.4), secondary_y=True)
+    fig.update_xaxes(type="date")
+    price = schedule["price_usd_per_mwh"].to_numpy(dtype=float)
+    low, top = float(np.nanmin(price)), float(np.nanpercentile(price, 99.5))
+    above = int((price > top).sum())
+    fig.update_yaxes(title_text="USD/MWh", range=[min(low, 0.0) * 1.05, top * 1.05], secondary_y=False)
     fig.update_yaxes(title_text="MW", secondary_y=True)
+    nonpositive = float((price <= 0).mean())
+    caption = f"{nonpositive:.1%} of intervals at or below $0; {above} interval(s) above ${top:,.0f}/MWh cut off (max ${np.nanmax(price):,.0f})"
+    if len(s) < len(schedule):
+        caption += "; lines show hourly means"
+    fig.add_annotation(text=caption, xref="paper", yref="paper", x=0, y=1.0, yanchor="bottom", showarrow=False, font={"size": 11})
     fig.update_layout(title="Price against mining on/off", template="plotly_white", height=380)
     return fig
 
@@ -99,7 +146,7 @@ def revenue_per_mw_figure(metrics: Mapping[str, Any]) -> go.Figure:
         ("ai_revenue_usd_per_it_mw_year", "AI/HPC per IT MW"),
         ("mining_revenue_usd_per_site_mw_year", "mining per site MW"),
         ("mining_revenue_usd_per_it_mw_year", "mining per IT MW"),
-        ("mining_margin_usd_per_site_mw_year", "mining margin per site MW"),
+        ("mining_margin_usd_per_site_mw_year", "mining margin per site MW (incl. ancillary, after spot energy)"),
     ):
         v = metrics.get(key)
         if v is not None and np.isfinite(v):
@@ -113,9 +160,11 @@ def revenue_per_mw_figure(metrics: Mapping[str, Any]) -> go.Figure:
 def events_figure(schedule: pd.DataFrame) -> go.Figure:
     """Ancillary / demand-response offers and the 4CP peak intervals."""
     s = schedule
-    x = s.index.tz_localize(None)
+    d = _display(s)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=s["as_offer_mw"], name="ancillary offer [MW]", line={"width": 1}))
+    fig.add_trace(go.Scatter(**_xy(d["as_offer_mw"]), name="ancillary offer [MW]", line={"width": 1}))
+    fig.update_xaxes(type="date")
+    x = s.index.tz_localize(None)
     cp = s["four_cp_interval"].astype(bool)
     if cp.any():
         fig.add_trace(
@@ -196,54 +245,102 @@ def _table(rows: Mapping[str, Any]) -> str:
     return "<table>" + "".join(cells) + "</table>"
 
 
-def render_report(title: str, sections: Sequence[tuple[str, str | go.Figure]], path: str | Path) -> Path:
-    """Write one self-contained HTML file: Plotly's JS inlined once, then each section (HTML or figure)."""
-    parts = []
-    js_done = False
-    for heading, content in sections:
-        body = content if isinstance(content, str) else content.to_html(full_html=False, include_plotlyjs=not js_done)
-        if not isinstance(content, str):
-            js_done = True
-        parts.append(f"<section><h2>{html.escape(heading)}</h2>{body}</section>")
-    doc = (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
-        + html.escape(title)
-        + "</title><style>body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}"
-        "th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th{text-align:left}</style></head><body><h1>"
-        + html.escape(title)
-        + "</h1>"
-        + "".join(parts)
-        + "<footer><p>Generated by mullet. Data sources and licences: see the README.</p></footer></body></html>"
-    )
+def environment() -> Any:
+    """The Jinja environment of the HTML templates in ``mullet/web/templates`` (shared by the report and the dashboard)."""
+    from importlib import resources
+
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    global _ENV
+    if _ENV is None:
+        folder = Path(str(resources.files("mullet"))) / "web" / "templates"
+        _ENV = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(default=True))
+    return _ENV
+
+
+_ENV: Any = None
+
+
+def _plotly_js() -> str:
+    from importlib import resources
+
+    return (Path(str(resources.files("plotly"))) / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
+
+
+def render_report(title: str, sections: Sequence[tuple[str, str | go.Figure]], path: str | Path, caveats: Sequence[str] = ()) -> Path:
+    """Write one self-contained HTML file (template ``report.html``): Plotly's JS inlined once, then each section (HTML or figure)."""
+    from mullet import __version__
+
+    parts = [(h, c if isinstance(c, str) else c.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True})) for h, c in sections]
+    doc = environment().get_template("report.html").render(title=title, sections=parts, caveats=list(caveats), plotly_js=_plotly_js(), version=__version__)
     p = Path(path)
     p.write_text(doc, encoding="utf-8")
     return p
 
 
-def dispatch_figures(schedule: pd.DataFrame, pnl: Mapping[str, float], metrics: Mapping[str, Any]) -> list[tuple[str, go.Figure]]:
-    """The dispatch charts, in report order: used by the HTML report and by the dashboard's run page."""
-    value_cols = [c for c in schedule.columns if c.startswith("mining_value_usd_per_mwh__")]
+def _subtitle(assumptions: Mapping[str, Any] | None) -> str:
+    if not assumptions:
+        return ""
+    start = str(assumptions.get("horizon_start_utc", ""))[:10]
+    end = pd.Timestamp(assumptions["horizon_end_utc"]) - pd.Timedelta(days=1) if assumptions.get("horizon_end_utc") else None
+    horizon = f"{start}..{end.date() if end is not None else ''} UTC"
+    return f"{assumptions.get('settlement_point', '')}, {horizon}, {assumptions.get('interval_minutes', '')}-min; perfect foresight (an upper bound)"
+
+
+def dispatch_caveats(assumptions: Mapping[str, Any] | None) -> list[str]:
+    """What a reader must know before acting on a dispatch's numbers."""
+    if not assumptions:
+        return ["This run was stored without its assumptions (made by an older mullet): horizon and settlement point are in the run's summary only."]
     return [
+        f"Horizon {_subtitle(assumptions).split(', ', 1)[1].split(';')[0]} at settlement point {assumptions.get('settlement_point')}; "
+        f"prices: {assumptions.get('prices')}.",
+        f"Foresight: {assumptions.get('foresight')}.",
+        f"Gaps in input series: {assumptions.get('gaps')}. Hashprice: {assumptions.get('hashprice')}.",
+    ]
+
+
+def dispatch_figures(
+    schedule: pd.DataFrame, pnl: Mapping[str, float], metrics: Mapping[str, Any], assumptions: Mapping[str, Any] | None = None
+) -> list[tuple[str, go.Figure]]:
+    """The dispatch charts, in report order: used by the HTML report and by the dashboard's run page.
+
+    Each chart's title carries the settlement point, the horizon and the foresight caveat when ``assumptions`` are known.
+    """
+    value_cols = [c for c in schedule.columns if c.startswith("mining_value_usd_per_mwh__")]
+    figs = [
         ("P&L waterfall", pnl_waterfall(pnl)),
         ("Mining load by hour and day", mining_heatmap(schedule)),
         ("Price against mining", price_vs_mining(schedule, value_cols[0] if value_cols else None)),
         ("Revenue per MW: AI vs mining", revenue_per_mw_figure(metrics)),
         ("Demand response and 4CP", events_figure(schedule)),
     ]
+    sub = _subtitle(assumptions)
+    if sub:
+        for _, fig in figs:
+            fig.update_layout(title={"text": f"{fig.layout.title.text}<br><sup>{html.escape(sub)}</sup>"}, margin={"t": 80})
+    return figs
 
 
-def _dispatch_sections(result: Any) -> list[tuple[str, str | go.Figure]]:
+def _dispatch_sections(run: Any) -> list[tuple[str, str | go.Figure]]:
+    result = run.result
     summary = ("Site summary", _table({"scenario": result.scenario, "solver": result.solver, **result.pnl}) + _table(result.metrics))
-    return [summary, *dispatch_figures(result.schedule, result.pnl, result.metrics)]
+    sections: list[tuple[str, str | go.Figure]] = [summary, ("Assumptions", _table(run.assumptions))]
+    if result.notes:
+        sections.append(("Notes", "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in result.notes) + "</ul>"))
+    return [*sections, *dispatch_figures(result.schedule, result.pnl, result.metrics, run.assumptions)]
+
+
+def report_for_dispatch(run: Any, out: str | Path) -> Path:
+    """Write the report of a :class:`~mullet.runs.DispatchRun`, with the ERCOT headroom chart."""
+    sections = [*_dispatch_sections(run), ("Grid headroom", headroom_figure())]
+    return render_report(f"mullet report: {run.result.scenario}", sections, out, caveats=dispatch_caveats(run.assumptions))
 
 
 def report_for_scenario(scenario: str | Path, out: str | Path, start: str | None = None, end: str | None = None) -> Path:
-    """Dispatch a scenario and write its report, with the ERCOT headroom chart."""
-    from mullet.dispatch import dispatch
+    """Dispatch a scenario (through :func:`mullet.runs.run_dispatch`) and write its report."""
+    from mullet.runs import run_dispatch
 
-    result = dispatch(scenario, start, end)
-    sections = [*_dispatch_sections(result), ("Grid headroom", headroom_figure())]
-    return render_report(f"mullet report: {result.scenario}", sections, out)
+    return report_for_dispatch(run_dispatch(scenario, start, end), out)
 
 
 def report_for_run(db: str | Path, run_id: str, out: str | Path) -> Path:
@@ -253,8 +350,13 @@ def report_for_run(db: str | Path, run_id: str, out: str | Path) -> Path:
     rec = show_run(db, run_id)
     summary = rec["summary"]
     sections: list[tuple[str, str | go.Figure]] = [("Run", _table({k: v for k, v in rec.items() if k not in ("summary", "scenario_toml")}))]
+    caveats: list[str] = []
     if rec["kind"] == "dispatch":
-        sections += dispatch_figures(load_schedule(db, run_id), summary["pnl"], summary["metrics"])
+        assumptions = summary.get("assumptions")
+        caveats = dispatch_caveats(assumptions)
+        if assumptions:
+            sections.append(("Assumptions", _table(assumptions)))
+        sections += dispatch_figures(load_schedule(db, run_id), summary["pnl"], summary["metrics"], assumptions)
     else:
         from mullet.network import simulate_network
 
@@ -275,4 +377,4 @@ def report_for_run(db: str | Path, run_id: str, out: str | Path) -> Path:
         sim = simulate_network(paths=200, years=max(years, 2), seed=0)
         sections.append(("Hashprice fan (network model, 200 paths, seed 0)", fan_figure(sim.fan("hashprice_usd_per_ph_day"), "Hashprice [USD/PH/day]")))
     sections.append(("Grid headroom", headroom_figure()))
-    return render_report(f"mullet report: run {run_id}", sections, out)
+    return render_report(f"mullet report: run {run_id}", sections, out, caveats=caveats)

@@ -262,7 +262,11 @@ class PowerSupply(_Model):
         ),
     ] = "error"
     missing_intervals: Annotated[
-        Literal["error", "ffill"], Field(description="Gaps in the price series: error, or fill from the previous interval (reported).")
+        Literal["error", "ffill"],
+        Field(
+            description="Gaps in the input series (spot prices, hashprice file, ancillary price file): error, "
+            "or fill each from its previous interval (always reported in the notes). The CLI's --fill sets it."
+        ),
     ] = "error"
     retail_adder_usd_per_mwh: Annotated[float, Field(ge=0, le=1_000, description="Adders on every MWh imported [USD/MWh].")] = 0.0
     demand_charge_usd_per_kw_month: Annotated[float, Field(ge=0, le=100, description="Charge on each local billing month's peak import [USD/kW-month].")] = 0.0
@@ -306,6 +310,15 @@ class Scenario(_Model):
         if len(set(names)) != len(names):
             raise ValueError(f"name: fleet and AI block names must be unique, got {names}")
         return self
+
+
+def with_fill(scenario: Scenario, fill: str | None) -> Scenario:
+    """``scenario`` with ``power.missing_intervals`` set to ``fill`` (``"error"`` or ``"ffill"``); ``None`` keeps it."""
+    if fill is None:
+        return scenario
+    data = scenario.model_dump(mode="json")
+    data["power"]["missing_intervals"] = fill
+    return parse_scenario(data, scenario.name)
 
 
 def parse_scenario(data: dict[str, object], source: str = "scenario") -> Scenario:

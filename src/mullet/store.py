@@ -90,50 +90,85 @@ class StoreBusyError(MulletError):
     """Another process holds the database."""
 
 
-@contextmanager
-def open_store(path: str | Path, read_only: bool = False, wait_s: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open (and create) the store, retrying while another process holds its lock."""
-    p = Path(path)
-    if read_only and not p.exists():
-        raise MulletError(f"db: '{p}' does not exist; run `mullet plan` first or pass --db")
-    deadline = time.monotonic() + wait_s
-    delay = 0.05
-    while True:
-        try:
-            con = duckdb.connect(str(p), read_only=read_only)
-            break
-        except duckdb.IOException as exc:
-            if time.monotonic() > deadline:
-                raise StoreBusyError(f"db: '{p}' is locked by another process ({exc}); retry when it finishes") from None
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
-    try:
-        if not read_only:
-            con.execute(_SCHEMA)
-        yield con
-    finally:
-        con.close()
+def check_store_path(path: str | Path, must_exist: bool = False) -> Path:
+    """Say at once, before any computing, what is wrong with a store path.
 
+    Refused: a directory, a missing or read-only parent directory, a file that is not DuckDB or that
+    this user cannot read; ``must_exist`` (reads) also refuses a missing file.
 
-def check_store_path(path: str | Path) -> Path:
-    """Check that ``path`` can hold the store before any work: a writable directory, and a DuckDB file if it exists."""
+    Raises
+    ------
+    MulletError
+        Naming the ``db`` option, the path and what is allowed.
+    """
     p = Path(path)
     if p.is_dir():
         raise MulletError(f"db: '{p}' is a directory; allowed: a database file path such as mullet.duckdb")
     parent = p.parent if str(p.parent) else Path()
-    if not parent.is_dir():
-        raise MulletError(f"db: the directory '{parent}' of '{p}' does not exist; create it or pass another --db")
-    if p.exists():
-        if not os.access(p, os.R_OK | os.W_OK):
-            raise MulletError(f"db: '{p}' is not readable and writable by this user")
-        if p.stat().st_size > 0:
-            with p.open("rb") as f:
-                head = f.read(12)
-            if head[8:12] != b"DUCK":
-                raise MulletError(f"db: '{p}' exists but is not a DuckDB database; allowed: a DuckDB file or a new path")
-    elif not os.access(parent, os.W_OK):
-        raise MulletError(f"db: the directory '{parent}' is not writable; pass another --db")
+    if not p.exists():
+        if must_exist:
+            raise MulletError(f"db: '{p}' does not exist; run `mullet plan` or `mullet dispatch --db` first, or pass --db")
+        if not parent.is_dir():
+            raise MulletError(f"db: the directory '{parent}' of '{p}' does not exist; create it or pass another --db")
+        if not os.access(parent, os.W_OK):
+            raise MulletError(f"db: the directory '{parent}' is not writable; pass another --db")
+        return p
+    if not os.access(p, os.R_OK):
+        raise MulletError(f"db: '{p}' is not readable by this user")
+    if p.stat().st_size > 0:
+        with p.open("rb") as fh:
+            head = fh.read(12)
+        if head[8:12] != b"DUCK":
+            raise MulletError(f"db: '{p}' exists but is not a DuckDB database; allowed: a DuckDB file or a new path")
     return p
+
+
+_LOCK_WORDS = ("lock", "Conflicting")
+
+
+def _connect(p: Path, writable: bool) -> duckdb.DuckDBPyConnection:
+    """Connect with this process's one configuration.
+
+    Every connection uses read-write so that DuckDB shares one database instance between a running
+    job and concurrent reads; only a file the process cannot write is opened read-only (then no
+    writer can exist in this process).
+    """
+    if not writable and not os.access(p, os.W_OK):
+        return duckdb.connect(str(p), read_only=True)
+    return duckdb.connect(str(p))
+
+
+@contextmanager
+def open_store(path: str | Path, read_only: bool = False, wait_s: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open (and, for writes, create) the store.
+
+    Connection policy: one configuration per process (see :func:`_connect`), so a dashboard job that writes
+    and page requests that read coexist; a store locked by another process is retried for ``wait_s``;
+    any other problem with the path (missing, a folder, not DuckDB) fails at once.
+    """
+    p = check_store_path(path, must_exist=read_only)
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    while True:
+        try:
+            con = _connect(p, writable=not read_only)
+            break
+        except duckdb.IOException as exc:
+            if not any(w in str(exc) for w in _LOCK_WORDS):
+                raise MulletError(f"db: '{p}' cannot be opened ({' '.join(str(exc).split())})") from None
+            if time.monotonic() > deadline:
+                raise StoreBusyError(f"db: '{p}' is locked by another process; retry when it finishes") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    try:
+        try:
+            con.execute(_SCHEMA)  # idempotent; a store made by another tool or version gets the tables it lacks
+        except duckdb.Error:
+            if not read_only:
+                raise
+        yield con
+    finally:
+        con.close()
 
 
 def begin_plan(path: str | Path, scenario_file: str | None, scenario_toml: str | None, input_hash: str, assumptions: dict[str, Any]) -> str:
@@ -202,8 +237,19 @@ def save_plan(
     return run_id
 
 
-def save_dispatch(path: str | Path, result: Any, scenario_file: str | None, scenario_toml: str | None, input_hash: str, started_utc: pd.Timestamp) -> str:
-    """Write a dispatch run (summary and interval schedule) in one transaction; return the run id."""
+def save_dispatch(
+    path: str | Path,
+    result: Any,
+    scenario_file: str | None,
+    scenario_toml: str | None,
+    input_hash: str,
+    started_utc: pd.Timestamp,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """Write a dispatch run (summary and interval schedule) in one transaction; return the run id.
+
+    ``extra`` (for example the run's assumptions and full inputs) is stored in the summary next to the result's keys.
+    """
     run_id = uuid.uuid4().hex[:12]
     s = result.schedule
     sched = pd.DataFrame(
@@ -218,7 +264,7 @@ def save_dispatch(path: str | Path, result: Any, scenario_file: str | None, scen
             "four_cp_interval": s["four_cp_interval"].to_numpy(dtype=bool),
         }
     )
-    summary = json.loads(json.dumps(result.summary(), default=float))
+    summary = json.loads(json.dumps({**result.summary(), **(extra or {})}, default=float))
     _write_run(path, _RunMeta(run_id, "dispatch", input_hash, scenario_file, scenario_toml, started_utc, "complete", summary), "dispatch_schedules", sched)
     return run_id
 

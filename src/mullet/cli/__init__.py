@@ -23,6 +23,10 @@ def _click_classes(name: str) -> tuple[type[BaseException], ...]:
         found.append(getattr(bundled, name))
     except (ImportError, AttributeError):
         pass
+    import typer.exceptions
+
+    if hasattr(typer.exceptions, name):
+        found.append(getattr(typer.exceptions, name))
     return tuple(found)
 
 
@@ -36,6 +40,33 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _invoke(args: list[str]) -> None:
+    """Run the command without Typer's standalone handling, so that every exception reaches :func:`main`.
+
+    (Typer turns a KeyboardInterrupt into a *returned* exit code 130 when not standalone, which a
+    caller cannot tell from success; here the interrupt itself propagates.)
+    """
+    import typer.main
+
+    command = typer.main.get_command(app)
+    with command.make_context("mullet", args) as ctx:
+        command.invoke(ctx)
+
+
+def _show_warnings_as_lines() -> None:
+    """Plausibility warnings (and other user warnings) print as one ``warning:`` line on stderr, each once."""
+    import warnings
+
+    from mullet.errors import PlausibilityWarning
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: object = None, line: str | None = None) -> None:
+        label = "warning" if issubclass(category, PlausibilityWarning) else f"warning ({category.__name__})"
+        err_console.print(f"{label}: {_one_line(str(message))}", markup=False, highlight=False, soft_wrap=True)
+
+    warnings.showwarning = show
+    warnings.simplefilter("default", PlausibilityWarning)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line under the exit-code contract.
 
@@ -47,15 +78,13 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("MULLET_DEBUG") == "1"
     args = [a for a in args if a != "--debug"]  # accepted anywhere on the line; the root option documents it
+    _show_warnings_as_lines()
     try:
-        code = app(args=args, prog_name="mullet", standalone_mode=False)
-        if isinstance(code, int) and code:  # click returns (not raises) typer.Exit's code when standalone_mode is off
-            sys.exit(code)
+        _invoke(args)
     except _EXIT as exc:
         sys.exit(getattr(exc, "exit_code", 0))
     except _NO_ARGS:
-        app(args=[*args, "--help"], prog_name="mullet", standalone_mode=False)
-        sys.exit(2)
+        sys.exit(2)  # Typer has already printed the help while raising this
     except _ABORT:
         err_console.print("interrupted: nothing was kept", markup=False)
         sys.exit(130)
@@ -63,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         err_console.print("interrupted: nothing was kept", markup=False)
         sys.exit(130)
     except _CLICK_ERROR as exc:
-        err_console.print(f"error: {_one_line(exc.format_message())}", markup=False, highlight=False, soft_wrap=True)  # type: ignore[attr-defined]
+        err_console.print(f"error: {_one_line(exc.format_message()).replace('Value error, ', '')}", markup=False, highlight=False, soft_wrap=True)  # type: ignore[attr-defined]
         sys.exit(2)
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -12,7 +12,7 @@ from rich.console import Console
 from mullet._output import OutputFormat
 from mullet.errors import MulletError
 
-__all__ = ["DbOpt", "EfficiencyOpt", "FormatOpt", "PlotOpt", "app", "console", "err_console", "floats"]
+__all__ = ["DbOpt", "EfficiencyOpt", "FormatOpt", "OutDirOpt", "PlotOpt", "app", "console", "err_console", "floats", "time_zone"]
 
 app = typer.Typer(
     name="mullet",
@@ -28,6 +28,7 @@ err_console = Console(stderr=True, soft_wrap=True)
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Write a chart: FILE.png (static) or FILE.html (interactive).")]
 EfficiencyOpt = Annotated[float, typer.Option("--efficiency-j-per-th", help="Fleet efficiency for mining value per MWh [J/TH].", min=0.001)]
+OutDirOpt = Annotated[Path | None, typer.Option("--out", help="Folder for one CSV file per table (needed by --format csv when there are several tables).")]
 DbOpt = Annotated[Path, typer.Option("--db", help="DuckDB results store.")]
 
 
@@ -37,6 +38,17 @@ def floats(text: str, field: str) -> list[float]:
         return [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise MulletError(f"{field}: got {text!r}, allowed: comma-separated numbers") from None
+
+
+def time_zone(value: str) -> str:
+    """Option callback: an IANA time zone name such as America/Chicago (one-line error otherwise)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(f"got {value!r}, allowed: an IANA time zone such as America/Chicago or UTC") from None
+    return value
 
 
 def _version(value: bool) -> None:

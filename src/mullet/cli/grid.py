@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from mullet._output import OutputFormat, emit_frame
-from mullet.cli._common import FormatOpt, PlotOpt, app, console, err_console
+from mullet.cli._common import FormatOpt, PlotOpt, app, console, err_console, time_zone
 from mullet.errors import MulletError
 from mullet.markets.ercot import ERCOT
 
@@ -41,7 +41,7 @@ def grid_headroom_cmd(
         str | None, typer.Option("--column", help="Balancing authorities (columns), comma-separated, e.g. ERCO,PJM,MISO; default: all in the file.")
     ] = None,
     rates: Annotated[str, typer.Option("--rates", help="Target curtailment rates, percent, comma-separated.")] = "0.25,0.5,1,5",
-    tz: Annotated[str, typer.Option("--tz", help="Time zone whose calendar defines seasons (months) and years.")] = ERCOT.timezone,
+    tz: Annotated[str, typer.Option("--tz", help="Time zone whose calendar defines seasons (months) and years.", callback=time_zone)] = ERCOT.timezone,
     screen: Annotated[
         bool, typer.Option("--screen/--no-screen", help="Screen impossible values first (Ruggles et al. 2020); flagged hours become gaps.")
     ] = True,

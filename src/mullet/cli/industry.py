@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mullet._output import OutputFormat, emit_frame
-from mullet.cli._common import EfficiencyOpt, FormatOpt, PlotOpt, app, console, err_console
+from mullet.cli._common import EfficiencyOpt, FormatOpt, OutDirOpt, PlotOpt, app, console, err_console
 
 contracts_app = typer.Typer(help="Public AI/HPC deals modelled as contracts, against mining per MW.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
@@ -21,15 +21,19 @@ def contracts_examples_cmd(
     power_usd_per_mwh: Annotated[float, typer.Option("--power-usd-per-mwh", help="Power price for mining margins.")] = 45.0,
     gpu_usd_per_hour: Annotated[float, typer.Option("--gpu-usd-per-hour", help="H100 rental price for the 10 MW claim.")] = 2.0,
     fmt: FormatOpt = OutputFormat.table,
+    out: OutDirOpt = None,
 ) -> None:
     """IREN-Microsoft and Hut 8-Fluidstack per MW-year next to mining; and '10 MW of H100s earn what 100 MW of mining earns'."""
+    from mullet._output import emit_tables, require_out_for_csv
     from mullet.contracts import compare_contracts
 
+    require_out_for_csv(fmt, out, ["deals", "gpu_claim"])
     deals, claim = compare_contracts([d.strip() for d in dates.split(",") if d.strip()], efficiency_j_per_th, power_usd_per_mwh, gpu_usd_per_hour)
-    emit_frame(console, deals, fmt, title="Contracted AI revenue per IT MW-year vs mining per MW-year (USD)")
-    emit_frame(
-        console, claim, fmt, title=f"10 MW of H100 GPU cloud at ${gpu_usd_per_hour:g}/GPU-h vs 100 MW of mining at {efficiency_j_per_th:g} J/TH (USD/year)"
-    )
+    tables = {
+        "deals": ("Contracted AI revenue per IT MW-year vs mining per MW-year (USD)", deals),
+        "gpu_claim": (f"10 MW of H100 GPU cloud at ${gpu_usd_per_hour:g}/GPU-h vs 100 MW of mining at {efficiency_j_per_th:g} J/TH (USD/year)", claim),
+    }
+    emit_tables(console, err_console, tables, fmt, out)
 
 
 @app.command("industry")
@@ -42,14 +46,13 @@ def industry_cmd(
     plot: PlotOpt = None,
 ) -> None:
     """The public miners' pivot to AI: MW, contracts, revenue per MW-year, with sources."""
-    from mullet.data import read_table
-    from mullet.industry import deals, load_facts, peer_table, plot_ai_vs_power
-    from mullet.plot import check_plot_path
+    from mullet.industry import deals, load_enterprise_values, load_facts, peer_table
+    from mullet.plot import check_plot_path, plot_ai_vs_power
 
     if plot is not None:
         check_plot_path(plot)
     data = load_facts(facts)
-    evs = read_table(ev) if ev is not None else None
+    evs = load_enterprise_values(ev) if ev is not None else None
     table = peer_table(data, as_of, company, evs)
     d = deals(data, as_of)
     if company is not None and len(d):

@@ -5,10 +5,20 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
+import pandas as pd
 import typer
 
 from mullet._output import OutputFormat, emit_frame, emit_records
-from mullet.cli._common import EfficiencyOpt, FormatOpt, PlotOpt, app, console, err_console
+from mullet.cli._common import EfficiencyOpt, FormatOpt, OutDirOpt, PlotOpt, app, console, err_console
+
+
+class Freq(StrEnum):
+    """Aggregation of ``network history``."""
+
+    day = "day"
+    week = "week"
+    month = "month"
+
 
 if TYPE_CHECKING:
     from mullet.scenarios import PriceMeasure
@@ -60,7 +70,7 @@ _HISTORY_COLUMNS = {
 def network_history_cmd(
     start: Annotated[str | None, typer.Option("--from", help="First UTC day, e.g. 2024-04-01.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last UTC day (inclusive).")] = None,
-    freq: Annotated[str, typer.Option("--freq", help="Aggregation: day, week (Monday start) or month.")] = "day",
+    freq: Annotated[Freq, typer.Option("--freq", help="Aggregation: day, week (Monday start) or month.")] = Freq.day,
     efficiency_j_per_th: EfficiencyOpt = 17.5,
     fmt: FormatOpt = OutputFormat.table,
     plot: PlotOpt = None,
@@ -71,12 +81,12 @@ def network_history_cmd(
 
     if plot is not None:
         check_plot_path(plot)
-    hist = network_history(start, end, freq, efficiency_j_per_th)  # type: ignore[arg-type]
+    hist = network_history(start, end, freq.value, efficiency_j_per_th)
     if fmt is OutputFormat.table:
         view = hist[list(_HISTORY_COLUMNS)].rename(columns=_HISTORY_COLUMNS)
         view["difficulty_t"] = view["difficulty_t"] / 1e12
         view["hashrate_ehs"] = view["hashrate_ehs"] / 1e6
-        view.index = view.index.rename(f"{freq}_start_utc")
+        view.index = view.index.rename(f"{freq.value}_start_utc")
         emit_frame(console, view, fmt, title=f"Bitcoin network, mining value at {efficiency_j_per_th:g} J/TH")
         missing = round(((1 - hist["fees_known_fraction"]) * hist["days"]).sum())
         if missing:
@@ -151,7 +161,7 @@ def network_simulate_cmd(
         console.file.write(json.dumps(to_jsonable(payload), indent=1) + "\n")
     else:
         pm, fm, sup = result.price_model, result.fee_model, result.supply
-        console.print(
+        (console if fmt is OutputFormat.table else err_console).print(  # CSV stays pure: assumptions go to stderr
             f"{pm.describe()}; fees/block median {fm.median_btc_per_block:.4f} BTC (fitted {fm.fitted_on}), spikes x"
             f"{np.exp(fm.spike_log_mean):.1f} on {fm.spike_share_of_days:.1%} of days ({fm.spikes_fitted_on}); "
             f"supply: ASICs ordered while payback < {sup.payback_window_days:g} days (at most {sup.entry_per_year:g}x installed/yr, "
@@ -188,8 +198,8 @@ def network_simulate_cmd(
 def network_backtest_cmd(
     start: Annotated[str, typer.Option("--from", help="Start at the first real adjustment on or after this day.")] = "2016-01-01",
     end: Annotated[str, typer.Option("--to", help="Last day (the bundled adjustment list ends 2025-03-09).")] = "2025-03-09",
-    paths: Annotated[int, typer.Option("--paths", min=1, max=10_000)] = 50,
-    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    paths: Annotated[int, typer.Option("--paths", help="Simulated paths of the Poisson mode.", min=1, max=10_000)] = 50,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same numbers.", min=0)] = 0,
     power_cost_usd_per_mwh: Annotated[float, typer.Option("--power-cost-usd-per-mwh", help="Power price for the halving table.")] = 45.0,
     out_of_sample: Annotated[
         bool,
@@ -200,6 +210,7 @@ def network_backtest_cmd(
     risk_free_rate: RiskFreeOpt = 0.04,
     btc_growth: GrowthOpt = None,
     fmt: FormatOpt = OutputFormat.table,
+    out: OutDirOpt = None,
 ) -> None:
     """Simulated retargets against the real ones (driven by real hashrate), and the April 2024 halving.
 
@@ -213,11 +224,15 @@ def network_backtest_cmd(
     from mullet._output import to_jsonable
 
     if out_of_sample:
+        from rich.progress import Progress
+
         from mullet.network.backtest import backtest_out_of_sample
 
         measure = _measure(btc_drift, risk_free_rate, btc_growth)
         start_list = [s.strip() for s in starts.split(",") if s.strip()] if starts else None
-        oos = backtest_out_of_sample(start_list, paths=paths, seed=seed, price_measure=measure)
+        with Progress(console=err_console, transient=True) as progress:
+            progress.add_task(f"refitting and simulating from {len(start_list) if start_list else 20} starts", total=None)
+            oos = backtest_out_of_sample(start_list, paths=paths, seed=seed, price_measure=measure)
         if fmt is OutputFormat.json:
             payload = {
                 "price_measure": measure.model_dump(),
@@ -244,8 +259,10 @@ def network_backtest_cmd(
             err_console.print(f"note: {note}", markup=False, highlight=False)
         return
 
+    from mullet._output import emit_tables, require_out_for_csv
     from mullet.network.backtest import backtest, halving_episode
 
+    require_out_for_csv(fmt, out, ["backtest", "halving_2024"])
     rows = []
     for expected in (True, False):
         r = backtest(start, end, paths, seed, expected)
@@ -261,9 +278,14 @@ def network_backtest_cmd(
             }
         )
     halving = halving_episode(power_price_usd_per_mwh=power_cost_usd_per_mwh)
-    if fmt is OutputFormat.json:
-        payload = {"backtest": rows, "halving_2024": halving.reset_index().to_dict(orient="records")}
-        console.file.write(json.dumps(to_jsonable(payload), indent=1) + "\n")
-        return
-    emit_records(console, rows, fmt, title=f"Retarget backtest {start}..{end}")
-    emit_frame(console, halving.T, fmt, title=f"April 2024 halving: 30 days before and after, power at ${power_cost_usd_per_mwh:g}/MWh", index_label="field")
+    tables = {
+        "backtest": (f"Retarget backtest {start}..{end}", pd.DataFrame(rows)),
+        "halving_2024": (f"April 2024 halving: 30 days before and after, power at ${power_cost_usd_per_mwh:g}/MWh", halving.reset_index()),
+    }
+    if fmt is OutputFormat.table:  # the halving table reads best transposed on a terminal
+        emit_records(console, rows, fmt, title=tables["backtest"][0])
+        emit_frame(console, halving.T, fmt, title=tables["halving_2024"][0], index_label="field")
+        tables_only_to_files = True
+    else:
+        tables_only_to_files = False
+    emit_tables(console, err_console, tables, fmt, out, print_tables=not tables_only_to_files)

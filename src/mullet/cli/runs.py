@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from mullet._output import OutputFormat, emit_frame, emit_records
-from mullet.cli._common import DbOpt, FormatOpt, app, console, err_console
+from mullet._output import OutputFormat, emit_frame
+from mullet.cli._common import DbOpt, FormatOpt, OutDirOpt, app, console, err_console
 
-runs_app = typer.Typer(help="Stored plan runs (DuckDB): list, show, compare, export.", no_args_is_help=True)
+runs_app = typer.Typer(help="Stored runs (DuckDB): list, show, compare, export.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 
 
@@ -23,25 +23,40 @@ def runs_list_cmd(db: DbOpt = Path("mullet.duckdb"), fmt: FormatOpt = OutputForm
 
 
 @runs_app.command("show")
-def runs_show_cmd(run_id: Annotated[str, typer.Argument()], db: DbOpt = Path("mullet.duckdb"), fmt: FormatOpt = OutputFormat.table) -> None:
-    """One run's metadata and strategy summary."""
-    import json
-
-    from mullet._output import to_jsonable
-    from mullet.store import show_run
+def runs_show_cmd(
+    run_id: Annotated[str, typer.Argument(help="Run id from `mullet runs list`.")],
+    db: DbOpt = Path("mullet.duckdb"),
+    fmt: FormatOpt = OutputFormat.table,
+    out: OutDirOpt = None,
+) -> None:
+    """One run's metadata, assumptions and results (P&L and metrics, or plan strategies)."""
+    from mullet._output import emit_tables, require_out_for_csv
+    from mullet.runs import show_run
 
     rec = show_run(db, run_id)
+    tables = rec.tables()
+    require_out_for_csv(fmt, out, list(tables))
     if fmt is OutputFormat.json:
-        console.file.write(json.dumps(to_jsonable(rec), indent=1, default=str) + "\n")
-        return
-    summary = rec.pop("summary")
-    rec.pop("scenario_toml", None)
-    emit_records(console, rec, fmt, title=f"Run {run_id}")
-    emit_records(console, summary["strategies"], fmt, title="Strategies")
+        import json
+
+        from mullet._output import to_jsonable
+
+        console.file.write(json.dumps(to_jsonable({**rec.meta, "summary": rec.summary}), indent=1, default=str) + "\n")
+        if out is not None:
+            emit_tables(console, err_console, tables, fmt, out, print_tables=False)
+    else:
+        emit_tables(console, err_console, tables, fmt, out)
+    for note in rec.notes:
+        err_console.print(f"note: {note}", markup=False, highlight=False)
 
 
 @runs_app.command("compare")
-def runs_compare_cmd(run_a: str, run_b: str, db: DbOpt = Path("mullet.duckdb"), fmt: FormatOpt = OutputFormat.table) -> None:
+def runs_compare_cmd(
+    run_a: Annotated[str, typer.Argument(help="First plan run id.")],
+    run_b: Annotated[str, typer.Argument(help="Second plan run id.")],
+    db: DbOpt = Path("mullet.duckdb"),
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
     """Two runs side by side: NPV per AI share and conversion year."""
     from mullet.store import compare_runs
 
@@ -49,7 +64,11 @@ def runs_compare_cmd(run_a: str, run_b: str, db: DbOpt = Path("mullet.duckdb"), 
 
 
 @runs_app.command("export")
-def runs_export_cmd(run_id: str, out: Annotated[Path, typer.Option("--out", help="FILE.csv or FILE.parquet")], db: DbOpt = Path("mullet.duckdb")) -> None:
+def runs_export_cmd(
+    run_id: Annotated[str, typer.Argument(help="Plan run id.")],
+    out: Annotated[Path, typer.Option("--out", help="FILE.csv or FILE.parquet")],
+    db: DbOpt = Path("mullet.duckdb"),
+) -> None:
     """Per-path results of a run to CSV or Parquet."""
     from mullet.store import export_run
 

@@ -22,13 +22,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mullet.errors import DataError
+from mullet.errors import DataError, warn_implausible
 
 __all__ = [
     "AS_PRODUCTS",
     "ERCOT_HUBS",
     "ERCOT_LOAD_ZONES",
     "bundled_path",
+    "check_gaps",
+    "check_plausible",
     "load_as_prices",
     "load_asic_catalog",
     "load_difficulty_adjustments",
@@ -85,6 +87,8 @@ def _validated(df: pd.DataFrame, source: str, schema: _Schema, *, allow_gaps: bo
     missing = [c for c in [schema.time_column, *schema.columns] if c not in df.columns]
     if missing:
         raise DataError(source, f"missing column(s) {missing}; expected {[schema.time_column, *schema.columns]}")
+    if df.empty:
+        raise DataError(source, "no data rows (only a header)")
     _require_utc_offsets(df[schema.time_column], source, schema.time_column)
     try:
         index = pd.to_datetime(df[schema.time_column], utc=True, format="ISO8601")
@@ -156,6 +160,48 @@ def _require_utc_offsets(col: pd.Series, source: str, column: str) -> None:
             row=_row_label(row),
             column=column,
         )
+
+
+def check_gaps(have: pd.DatetimeIndex, needed: pd.DatetimeIndex, policy: str, source: str, column: str, notes: list[str]) -> int:
+    """Compare the stamps a series ``have`` with the ``needed`` ones (both tz-aware UTC interval starts).
+
+    With ``policy == "error"`` a gap raises :class:`DataError` naming the file, the column and the
+    first missing stamp; with ``"ffill"`` the caller fills each gap from the previous interval and a
+    note saying how many and where is appended to ``notes``. Returns the number of missing stamps.
+    """
+    missing = needed[~needed.isin(have)]
+    if missing.empty:
+        return 0
+    n = len(missing)
+    if policy != "ffill":
+        raise DataError(
+            source,
+            f"{n} missing interval(s) in the horizon, first at {missing[0]} (UTC interval start); "
+            "pass --fill ffill (or set power.missing_intervals = 'ffill') to fill them from the previous interval",
+            column=column,
+        )
+    notes.append(f"{source}, {column}: {n} missing interval(s) filled from the previous interval (first {missing[0]}), as asked")
+    return n
+
+
+def check_plausible(values: pd.Series, source: str, column: str, low: float, high: float, usual: str) -> None:
+    """Warn (:class:`~mullet.errors.PlausibilityWarning`) when ``values`` leave ``low``..``high``.
+
+    The range is wide on purpose: it catches unit slips (kg for t, $/kWh for $/MWh, a stray exponent),
+    not unusual but real values; ``usual`` says what the range rests on.
+    """
+    arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero((arr < low) | (arr > high))
+    if len(bad):
+        i = int(bad[0])
+        warn_implausible(
+            f"{source}, column '{column}': {len(bad)} value(s) outside {low:,g}..{high:,g}, first {arr[i]:,g} at {values.index[i]} ({usual}); "
+            "check the units, the numbers are used as given"
+        )
+
+
+PRICE_RANGE_USD_PER_MWH = (-1_000.0, 10_000.0)
+"""Plausible spot prices: ERCOT's offer floor is -$250/MWh and its cap $5,000/MWh; with adders real-time prices reached $9,315 (2021)."""
 
 
 def _row_label(i: int) -> int:
@@ -267,6 +313,7 @@ def load_system_load(path: str | Path | None = None, column: str = "ERCOT") -> p
     else:
         raw, source = read_table(path), str(path)
     if "interval_start_utc" not in raw.columns and "interval_end_utc" in raw.columns:
+        _require_utc_offsets(raw["interval_end_utc"], source, "interval_end_utc")
         raw = raw.assign(interval_start_utc=pd.to_datetime(raw["interval_end_utc"], utc=True, format="ISO8601") - pd.Timedelta("1h"))
     df = _validated(raw, source, _Schema("interval_start_utc", {column: "nonneg"}, freq="1h"))
     return df.rename(columns={column: "load_mw"})
@@ -316,6 +363,9 @@ def load_ercot_4cp_proxy(path: str | Path | None = None) -> pd.DataFrame:
     Index: interval start UTC of the peak hour; column ``load_mw``.
     """
     raw = read_table(bundled_path("ercot_4cp_hourly_proxy_derived.csv") if path is None else path)
+    if "peak_interval_end_utc" not in raw.columns:
+        raise DataError(str(path), "missing column 'peak_interval_end_utc'; expected ['peak_interval_end_utc', 'ercot_native_load_mw']")
+    _require_utc_offsets(raw["peak_interval_end_utc"], str(path or "ercot_4cp_hourly_proxy_derived.csv"), "peak_interval_end_utc")
     raw = raw.assign(interval_start_utc=pd.to_datetime(raw["peak_interval_end_utc"], utc=True, format="ISO8601") - pd.Timedelta("1h"))
     df = _validated(raw, str(path or "ercot_4cp_hourly_proxy_derived.csv"), _Schema("interval_start_utc", {"ercot_native_load_mw": "nonneg"}))
     return df.rename(columns={"ercot_native_load_mw": "load_mw"})

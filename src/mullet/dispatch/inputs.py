@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from mullet.bitcoin.hashprice import mining_value_usd_per_mwh
-from mullet.data import load_as_prices, load_system_load, read_table, read_timeseries
+from mullet.data import PRICE_RANGE_USD_PER_MWH, check_gaps, check_plausible, load_as_prices, load_system_load, read_table, read_timeseries
 from mullet.errors import DataError, ScenarioError
 from mullet.markets import Market, get_market
 from mullet.network.history import daily_hashprice, utc_day
@@ -178,7 +178,9 @@ def _point_series(scenario: Scenario, market: Market, point: str, field_name: st
         if point not in raw.columns:
             cols = [c for c in raw.columns if c != "interval_start_utc"]
             raise ScenarioError(f"power.{field_name}: got {point!r}, not a column of {scenario.power.price_file}; allowed: {cols}")
-        return read_timeseries(scenario.power.price_file, {point: "finite"})[point]
+        series = read_timeseries(scenario.power.price_file, {point: "finite"})[point]
+        check_plausible(series, scenario.power.price_file, point, *PRICE_RANGE_USD_PER_MWH, "ERCOT floor -$250, cap $5,000/MWh")
+        return series
     if point not in market.settlement_points:
         raise ScenarioError(f"power.{field_name}: got {point!r}; allowed with bundled {market.name} prices: {list(market.settlement_points)}")
     return market.prices(point)
@@ -220,7 +222,7 @@ def _fill(aligned: pd.Series, scenario: Scenario, notes: list[str], point: str) 
             raise DataError(
                 scenario.power.price_file or "bundled prices",
                 f"{n} missing interval(s) in the horizon, first at {where[0]} (UTC interval start); "
-                "set power.missing_intervals = 'ffill' to fill them from the previous interval",
+                "pass --fill ffill (or set power.missing_intervals = 'ffill') to fill them from the previous interval",
                 column=point,
             )
         aligned = aligned.ffill().bfill()
@@ -306,6 +308,10 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
     if scenario.hashprice_file is not None:
         hp_file = read_timeseries(scenario.hashprice_file, {"hashprice_usd_per_ph_day": "nonneg"}, freq="1D", time_column="date")
         hp_daily = hp_file["hashprice_usd_per_ph_day"]
+        check_plausible(hp_daily, scenario.hashprice_file, "hashprice_usd_per_ph_day", 0.0, 1e6, "2014-2025: $35 to $330,000 per PH/day")
+        days = pd.date_range(lo, hi, freq="1D", inclusive="left")
+        inside = days[(days >= hp_daily.index[0]) & (days <= hp_daily.index[-1])]
+        check_gaps(hp_daily.index, inside, scenario.power.missing_intervals, scenario.hashprice_file, "hashprice_usd_per_ph_day", notes)
         fees_missing = 0
     else:
         daily = daily_hashprice()
@@ -338,6 +344,9 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
     award_intervals = 1
     if products:
         as_frame = market.ancillary_prices() if scenario.ancillary.price_file is None else load_as_prices(scenario.ancillary.price_file)
+        if scenario.ancillary.price_file is not None:
+            for p in products:
+                check_plausible(as_frame[p], scenario.ancillary.price_file, p, -100.0, 10_000.0, "ERCOT 2022-2024 day-ahead: $0 to $4,085 per MW-h")
         outside = (index < as_frame.index[0]) | (index >= as_frame.index[-1] + pd.Timedelta("1h"))
         if outside.all():
             raise ScenarioError(
@@ -346,6 +355,9 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
             )
         if outside.any():
             notes.append(f"no ancillary prices for {outside.sum() * dt_h:g} h of the horizon (outside the data); nothing offered there")
+        hours = index[~outside].floor("1h").unique()
+        as_source = scenario.ancillary.price_file or "bundled ancillary prices"
+        check_gaps(as_frame.index, hours, scenario.power.missing_intervals, as_source, "/".join(products), notes)
         as_frame = as_frame.reindex(as_frame.index.union(index[outside]).sort_values())
         for k, p in enumerate(products):
             col = as_frame[p]

@@ -247,6 +247,18 @@ def quiet_highs() -> highspy.Highs:
     return h
 
 
+def _run_interruptibly(h: highspy.Highs) -> None:
+    """Solve in HiGHS's own thread so that Ctrl-C (KeyboardInterrupt) stops the solve at once and propagates."""
+    thread = h.startSolve()
+    try:
+        while thread.is_alive():
+            thread.join(0.1)
+    except KeyboardInterrupt:
+        h.cancelSolve()
+        thread.join()
+        raise
+
+
 def solve_lp(x: SiteInputs, time_limit_s: float = 600.0, mip_rel_gap: float = 1e-6) -> LpSolution:
     """Build and solve the dispatch LP; raise :class:`SolverError` unless optimal."""
     model = build_lp(x)
@@ -259,7 +271,7 @@ def solve_lp(x: SiteInputs, time_limit_s: float = 600.0, mip_rel_gap: float = 1e
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("simplex_strategy", 1)  # dual simplex after presolve: fewest iterations here (benchmarks/)
     h.passModel(model.lp)
-    h.run()
+    _run_interruptibly(h)
     status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
         raise SolverError(f"solver: HiGHS ended with status '{h.modelStatusToString(status)}'; allowed: optimal")

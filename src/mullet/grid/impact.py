@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mullet.data import load_system_load, read_timeseries
+from mullet.data import check_plausible, load_system_load, read_timeseries
 from mullet.dispatch import dispatch
 from mullet.errors import ScenarioError
 from mullet.grid.headroom import headroom, prepare_load
@@ -48,6 +48,7 @@ def load_emission_factors(path: str | Path) -> pd.Series:
     intensity of the unit that follows load) answer different questions; see the README.
     """
     frame = read_timeseries(path, {"emission_factor_t_per_mwh": "nonneg"}, freq="1h")
+    check_plausible(frame["emission_factor_t_per_mwh"], str(path), "emission_factor_t_per_mwh", 0.0, 2.0, "lignite plants emit about 1.1 t/MWh")
     return frame["emission_factor_t_per_mwh"]
 
 

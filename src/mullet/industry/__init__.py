@@ -13,22 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mullet.data import read_table
-from mullet.errors import DataError, ScenarioError
+from mullet.errors import DataError, ScenarioError, warn_implausible
 from mullet.finance import ColocationLease
 
-__all__ = ["METRIC_UNITS", "ai_revenue_share", "ai_vs_power_figure", "deals", "load_facts", "peer_table", "plot_ai_vs_power"]
+__all__ = ["EV_COLUMNS", "METRIC_UNITS", "ai_revenue_share", "deals", "load_enterprise_values", "load_facts", "peer_table", "sources"]
 
 METRIC_UNITS: dict[str, str] = {
     "ai_contract_value_usd": "USD",
     "ai_contract_term_years": "years",
     "ai_contract_escalator_fraction": "fraction",
     "ai_contract_backstop": "flag",
+    "ai_contract_includes_gpus": "flag",
     "ai_prepayment_fraction": "fraction",
     "ai_it_mw_contracted": "MW",
     "ai_it_mw_energized": "MW",
@@ -113,6 +113,38 @@ def load_facts(path: str | Path | None = None, include_bundled: bool = True) -> 
     return facts.drop_duplicates(subset=key, keep="last").reset_index(drop=True)
 
 
+EV_COLUMNS = ("company", "as_of", "enterprise_value_usd")
+
+
+def load_enterprise_values(path: str | Path) -> pd.DataFrame:
+    """A user's enterprise values (CSV or Parquet: ``company, as_of, enterprise_value_usd``), validated.
+
+    A negative enterprise value is possible (cash above market value plus debt) but rare
+    for a miner: it is kept, with a :class:`~mullet.errors.PlausibilityWarning`.
+    """
+    raw = read_table(path)
+    source = str(path)
+    missing = [c for c in EV_COLUMNS if c not in raw.columns]
+    if missing:
+        raise DataError(source, f"missing column(s) {missing}; expected {list(EV_COLUMNS)}")
+    df = raw.loc[:, list(EV_COLUMNS)].copy()
+    if df.empty:
+        raise DataError(source, "no data rows")
+    values = pd.to_numeric(df["enterprise_value_usd"], errors="coerce")
+    bad = values.isna() | ~np.isfinite(values.fillna(0))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(source, f"not a finite number: {df['enterprise_value_usd'].iloc[i]!r}", row=i + 2, column="enterprise_value_usd")
+    dates = pd.to_datetime(df["as_of"].astype(str), errors="coerce", format="ISO8601")
+    if dates.isna().any():
+        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
+        raise DataError(source, f"not a date: {df['as_of'].iloc[i]!r}; allowed: YYYY-MM-DD", row=i + 2, column="as_of")
+    if (values < 0).any():
+        i = int(np.flatnonzero((values < 0).to_numpy())[0])
+        warn_implausible(f"{source}, row {i + 2}, column 'enterprise_value_usd': negative value {values.iloc[i]:,.0f} (a miner's EV is usually > 0)")
+    return df.assign(enterprise_value_usd=values.astype(float), as_of=dates)
+
+
 def _as_of(facts: pd.DataFrame, as_of: str | pd.Timestamp | None) -> pd.DataFrame:
     if as_of is None:
         return facts
@@ -120,7 +152,13 @@ def _as_of(facts: pd.DataFrame, as_of: str | pd.Timestamp | None) -> pd.DataFram
         ts = pd.Timestamp(as_of)
     except ValueError:
         raise ScenarioError(f"as_of: got {as_of!r}, allowed: a date like 2026-01-31") from None
-    return facts[facts["as_of"] <= ts]
+    if ts is pd.NaT:
+        raise ScenarioError(f"as_of: got {as_of!r}, allowed: a date like 2026-01-31")
+    known = facts[facts["as_of"] <= ts]
+    if known.empty:
+        first = facts["as_of"].min()
+        raise ScenarioError(f"as_of: got {as_of!r}, before the first fact ({first.date()}); allowed: a day on or after {first.date()}")
+    return known
 
 
 def _latest(facts: pd.DataFrame) -> pd.DataFrame:
@@ -151,7 +189,13 @@ def deals(facts: pd.DataFrame, as_of: str | pd.Timestamp | None = None) -> pd.Da
         m = dict(zip(g["metric"], g["value"], strict=True))
         needed = ("ai_contract_value_usd", "ai_contract_term_years", "ai_it_mw_contracted")
         absent = [k for k in needed if k not in m]
-        row: dict[str, object] = {"company": company, "deal": deal, "sources": "; ".join(sorted(set(g["source_publisher"])))}
+        gpus = m.get("ai_contract_includes_gpus")
+        row: dict[str, object] = {
+            "company": company,
+            "deal": deal,
+            "includes_gpus": "not stated" if gpus is None else "yes" if gpus == 1 else "no",
+            "sources": "; ".join(sorted(set(g["source_publisher"]))),
+        }
         if absent:
             row["missing"] = ", ".join(absent)
             row["ai_it_mw"] = m.get("ai_it_mw_contracted", np.nan)
@@ -244,47 +288,8 @@ def ai_revenue_share(facts: pd.DataFrame, company: str | None = None) -> pd.Data
     return piv
 
 
-def plot_ai_vs_power(table: pd.DataFrame, path: str | Path, title: str = "AI/HPC MW vs power capacity by company") -> Path:
-    """Bar chart per company: contracted AI IT MW, planned AI MW, and the rest of the stated power capacity."""
-    from mullet.plot import check_plot_path
-
-    p = check_plot_path(path)
-    t = table.fillna({"ai_it_mw_contracted": 0.0, "ai_mw_planned": 0.0})
-    rest = (t["power_capacity_mw"] - t["ai_it_mw_contracted"] - t["ai_mw_planned"]).clip(lower=0).fillna(0.0)
-    if p.suffix.lower() == ".png":
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(10, 4.5))
-        x = np.arange(len(t))
-        ax.bar(x, t["ai_it_mw_contracted"], label="AI/HPC contracted (IT MW)", color="C1")
-        ax.bar(x, t["ai_mw_planned"], bottom=t["ai_it_mw_contracted"], label="AI/HPC planned", color="C1", alpha=0.45)
-        ax.bar(
-            x, rest, bottom=t["ai_it_mw_contracted"] + t["ai_mw_planned"], label="rest of stated power capacity (mining or uncontracted)", color="C0", alpha=0.6
-        )
-        ax.set_xticks(x, t.index, rotation=20)
-        ax.set_ylabel("MW")
-        ax.set_title(title)
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        return p
-    ai_vs_power_figure(table, title).write_html(p, include_plotlyjs=True, full_html=True)
-    return p
-
-
-def ai_vs_power_figure(table: pd.DataFrame, title: str = "AI/HPC MW vs power capacity by company") -> Any:
-    """Plotly stacked bars per company: AI contracted, AI planned, rest of stated power capacity [MW]."""
-    import plotly.graph_objects as go
-
-    t = table.fillna({"ai_it_mw_contracted": 0.0, "ai_mw_planned": 0.0})
-    rest = (t["power_capacity_mw"] - t["ai_it_mw_contracted"] - t["ai_mw_planned"]).clip(lower=0).fillna(0.0)
-    fig = go.Figure()
-    fig.add_bar(x=list(t.index), y=t["ai_it_mw_contracted"], name="AI/HPC contracted (IT MW)")
-    fig.add_bar(x=list(t.index), y=t["ai_mw_planned"], name="AI/HPC planned")
-    fig.add_bar(x=list(t.index), y=rest, name="rest of stated power capacity")
-    fig.update_layout(barmode="stack", title=title, yaxis_title="MW", template="plotly_white")
-    return fig
+def sources(facts: pd.DataFrame) -> pd.DataFrame:
+    """Each company's sources: ``company, as_of`` (publication day), ``publisher, url``, one row per distinct source, newest first."""
+    s = facts.loc[:, ["company", "as_of", "source_publisher", "source_url"]].rename(columns={"source_publisher": "publisher", "source_url": "url"})
+    s = s.sort_values(["company", "as_of"], ascending=[True, False]).drop_duplicates(subset=["company", "url"])
+    return s.assign(as_of=s["as_of"].dt.strftime("%Y-%m-%d")).reset_index(drop=True)

@@ -15,7 +15,7 @@ import pandas as pd
 from mullet.bitcoin.hashprice import hashprice_usd_per_ph_day, mining_value_usd_per_mwh
 from mullet.data import load_difficulty_adjustments, load_network_daily
 from mullet.errors import ScenarioError
-from mullet.network.history import daily_hashprice
+from mullet.network.history import daily_hashprice, utc_day
 from mullet.network.simulate import HALVING_CLASSES, EfficiencyClass, SupplyModel, bits_for_difficulty, real_hashprice, simulate_blocks, subsidy_sat
 from mullet.scenarios import FeeModel, PriceMeasure, apply_price_measure, fit_fee_model, fit_price_model
 
@@ -54,7 +54,7 @@ def backtest(start: str = "2016-01-01", end: str = "2025-03-09", paths: int = 50
     """
     adj = load_difficulty_adjustments()
     net = load_network_daily()
-    lo, hi = pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC")
+    lo, hi = utc_day(start, "start"), utc_day(end, "end")
     inside = adj[(adj.index >= lo) & (adj.index <= hi)]
     if len(inside) < 3:
         raise ScenarioError(f"start/end: {start}..{end} holds {len(inside)} real adjustments; allowed: a range with at least 3")
@@ -134,7 +134,7 @@ def halving_episode(
     was under ``power_price_usd_per_mwh``. Real data, no simulation.
     """
     daily = daily_hashprice()
-    day = pd.Timestamp(date, tz="UTC")
+    day = utc_day(date, "date")
     windows = {
         "before": daily.loc[day - pd.Timedelta(days=window_days) : day - pd.Timedelta(days=1)],
         "after": daily.loc[day + pd.Timedelta(days=1) : day + pd.Timedelta(days=window_days)],
@@ -237,7 +237,7 @@ def backtest_out_of_sample(
     real_hp = real_hashprice(net_all)
     rows = []
     for i, start in enumerate(starts):
-        t0 = pd.Timestamp(start, tz="UTC")
+        t0 = utc_day(start, "starts")
         if t0 + pd.Timedelta(days=max_days) > net_all.index[-1] or t0 - pd.Timedelta(days=365) < net_all.index[0]:
             raise ScenarioError(f"starts: {start} needs a year of history before and {max(horizons_months)} months after it in the data")
         known = net_all.loc[:t0]
