@@ -82,7 +82,7 @@ def test_implausible_price_file_warns_but_runs(tmp_path: Path) -> None:
     price = pd.Series(30.0, index=idx)
     price.iloc[10] = 1e9
     pd.DataFrame({"interval_start_utc": [t.isoformat() for t in idx], "NODE": price.to_numpy()}).to_csv(tmp_path / "p.csv", index=False)
-    text = DEFAULT.replace('settlement_point = "HB_WEST"', 'settlement_point = "NODE"\nprice_file = "p.csv"').replace("mode = \"perfect\"", 'mode = "none"')
+    text = DEFAULT.replace('settlement_point = "HB_WEST"', 'settlement_point = "NODE"\nprice_file = "p.csv"').replace('mode = "perfect"', 'mode = "none"')
     (tmp_path / "p.toml").write_text(text)
     with pytest.warns(PlausibilityWarning, match=r"p.csv, column 'NODE': 1 value\(s\) outside -1,000..10,000, first 1e\+09"):
         from mullet.dispatch import dispatch

@@ -65,7 +65,7 @@ def dispatch_cmd(
     if out is not None and out.exists() and not out.is_dir():
         raise MulletError(f"out: '{out}' is a file; allowed: a folder (created if missing)")
     if foresight_table:
-        _foresight(scenario, years, fmt)
+        _foresight(scenario, years, fmt, fill)
         return
     run = run_dispatch(scenario, start, end, solver, fill, db, policy=policy)
     result = run.result
@@ -98,14 +98,16 @@ def dispatch_cmd(
         err_console.print(f"chart written to {plot_dispatch(result, plot)}", markup=False, highlight=False)
 
 
-def _foresight(scenario: Path, years_text: str, fmt: OutputFormat) -> None:
+def _foresight(scenario: Path, years_text: str, fmt: OutputFormat, fill: object = None) -> None:
     """Print the value-of-foresight table (pipeline: mullet.dispatch.foresight.foresight_table)."""
     from mullet.cli._common import floats
     from mullet.dispatch.foresight import foresight_table
     from mullet.site import load_scenario
 
     years = [int(y) for y in floats(years_text, "--years")]
-    table, notes = foresight_table(load_scenario(scenario), years)
+    from mullet.site import with_fill
+
+    table, notes = foresight_table(with_fill(load_scenario(scenario), None if fill is None else str(getattr(fill, "value", fill))), years)
     table = table.drop(columns=["seconds"])
     if fmt is OutputFormat.table:
         shown = table.copy()

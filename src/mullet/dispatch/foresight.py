@@ -129,7 +129,7 @@ def foresight_table(
     if "perfect" not in policies:
         policies = ("perfect", *policies)
     for year in years:
-        x = _year_inputs(scenario, year, notes)
+        x = _year_inputs(scenario, year, notes)  # gaps per the scenario's power.missing_intervals (--fill)
         perfect_net = float("nan")
         for name in policies:
             t0 = time.perf_counter()

@@ -175,6 +175,8 @@ def _point_series(scenario: Scenario, market: Market, point: str, field_name: st
     """Prices of one settlement point [USD/MWh], UTC interval start: from the scenario's price file or the market's bundled data."""
     if scenario.power.price_file is not None:
         raw = read_table(scenario.power.price_file)
+        if point not in raw.columns and field_name == "load_settlement_point" and point in market.settlement_points:
+            return market.prices(point)  # the load's zone from the market's bundled data (noted by the caller)
         if point not in raw.columns:
             cols = [c for c in raw.columns if c != "interval_start_utc"]
             raise ScenarioError(f"power.{field_name}: got {point!r}, not a column of {scenario.power.price_file}; allowed: {cols}")
@@ -248,6 +250,8 @@ def _load_price(scenario: Scenario, market: Market, index: pd.DatetimeIndex, hub
         return hub, None
     point = ps.load_settlement_point
     series = _point_series(scenario, market, point, "load_settlement_point")
+    if ps.price_file is not None and point not in read_table(ps.price_file).columns:
+        notes.append(f"{point} prices from the bundled {market.name} data (not a column of {ps.price_file})")
     step = _step(series, ps.price_file or f"{market.name} {point} prices")
     model_step = index[1] - index[0] if len(index) > 1 else step
     if step < model_step:

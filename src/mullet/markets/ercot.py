@@ -71,8 +71,20 @@ class Ercot(Market):
         return load_ercot_hub_prices()
 
     def load_zone_prices(self) -> pd.DataFrame:
-        """Real-time hourly load-zone SPPs, 2023 only [USD/MWh] (the repeated fall-back hour appears once)."""
-        return load_ercot_loadzone_prices()
+        """Real-time hourly load-zone SPPs, 2023 only [USD/MWh].
+
+        The source lists the repeated fall-back hour (01:00 local on 2023-11-05) once, under its
+        one local label; that value is applied to both UTC hours of the label (the source's own
+        merge of the two, which cannot be undone). No other gap is filled.
+        """
+        frame = load_ercot_loadzone_prices()
+        full = pd.date_range(frame.index[0], frame.index[-1], freq="1h")
+        wall = full.tz_convert(self.timezone).tz_localize(None)
+        present = full.isin(frame.index)
+        repeated = [full[i] for i in range(1, len(full)) if not present[i] and present[i - 1] and wall[i] == wall[i - 1]]
+        if repeated:
+            frame = frame.reindex(frame.index.union(pd.DatetimeIndex(repeated))).ffill(limit=1)
+        return frame
 
     def ancillary_prices(self) -> pd.DataFrame:
         """Day-ahead MCPCs, hourly, 2022-2024 [USD/MW-h]; ECRS NaN before 2023-06-10."""
