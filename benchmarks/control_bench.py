@@ -149,8 +149,8 @@ def bench_shed(rows: list[str], n: int = 15_000, port: int = 10000, shed_mw: flo
         rows.append(
             f"| shed {shed_mw:.0f} MW of {base:.1f} MW over {n:,} S21 miners (ECRS deployment: no stagger), every command confirmed by read-back "
             f"| {dt:.1f} s wall (load average {load:.1f}) | target <= 30 s beyond the stagger (0 s here); {cmds:,} commands, {confirmed:,} confirmed, "
-            f"{shed:.2f} MW shed by read-back; CPU: controller {cpu[0]:.1f} s + emulator {cpu[1]:.1f} s, so >= {max(cpu) if cpu else 0:.1f} s "
-            "on two idle cores |"
+            f"{shed:.2f} MW shed by read-back; CPU used: controller {cpu[0]:.1f} s, emulator {cpu[1]:.1f} s (two processes: about "
+            f"{max(cpu) if cpu else 0:.0f} s of wall on two idle cores, not measured idle) |"
         )
     finally:
         proc.terminate()

@@ -87,6 +87,7 @@ def test_convertibles_convert_at_their_own_maturity() -> None:
 def test_convertible_settlement_modes_and_capped_call() -> None:
     note = ConvertibleNote(principal_usd=100.0, coupon_fraction=0.0, conversion_price_usd=10.0, maturity_years=1)
     price = np.array([8.0, 20.0])
+
     def outcome(n: ConvertibleNote) -> list[list[float]]:
         shares, cash = convertible_outcome(n, price)
         return [shares.tolist(), cash.tolist()]

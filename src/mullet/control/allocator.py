@@ -213,7 +213,8 @@ def allocate(
     for s in ready:
         if room <= 0:
             break
-        if s.asleep and s.can_sleep and now_s - s.changed_at_s >= min_off_s and s.target_w <= room + 1e-9:
-            room -= s.target_w
+        rise = s.target_w - planned_power_w(s)  # from its idle draw to its target
+        if s.asleep and s.can_sleep and now_s - s.changed_at_s >= min_off_s and rise <= room + 1e-9:
+            room -= rise
             cmds[s.miner_id] = Command(s.miner_id, "wake", s.target_w)
     return sorted(cmds.values(), key=lambda c: (eff[c.miner_id], c.miner_id))

@@ -450,19 +450,20 @@ class Controller:
         self.last_target_site_mw = target_site if kind == "decision" else min(self.last_target_site_mw or target_site, target_site)
         self.last_step_s = now
         confirmed = sum(1 for r in results if r.confirmed)
-        await self._audit(
-            [
-                AuditRow(
-                    "confirmation",
-                    interval_start_utc,
-                    target_mw=target_site,
-                    commanded_mw=report.planned_asic_mw * self.k,
-                    confirmed_mw=report.readback_asic_mw * self.k,
-                    ok=confirmed == len(results) and (report.planned_asic_mw * 1e6 <= target_asic * 1e6 + tolerance_w + 1e-3 or not self._sheddable()),
-                    detail={"commands": len(results), "confirmed": confirmed, "failed": [r.command.miner_id for r in results if not r.confirmed][:50]},
-                )
-            ]
-        )
+        if results or kind == "decision":  # an enforcement that changed nothing is not logged (a row per poll is noise)
+            await self._audit(
+                [
+                    AuditRow(
+                        "confirmation",
+                        interval_start_utc,
+                        target_mw=target_site,
+                        commanded_mw=report.planned_asic_mw * self.k,
+                        confirmed_mw=report.readback_asic_mw * self.k,
+                        ok=confirmed == len(results) and (report.planned_asic_mw * 1e6 <= target_asic * 1e6 + tolerance_w + 1e-3 or not self._sheddable()),
+                        detail={"commands": len(results), "confirmed": confirmed, "failed": [r.command.miner_id for r in results if not r.confirmed][:50]},
+                    )
+                ]
+            )
         self.last_report = report
         return report
 

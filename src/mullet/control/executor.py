@@ -167,7 +167,8 @@ async def execute(
         last: MinerReading | None = None
         idle_margin = 2.0 * settings.sleep_confirm_w
         for _ in range(10_000):  # bounded; the clock deadline ends it long before
-            await clock.sleep(step_s)  # no firmware shows a change the instant it acknowledges: read after a pause
+            await clock.sleep(min(step_s, max(0.0, until - clock.now())) or step_s)  # nothing shows the instant it is acknowledged
+            step_s = min(2.0 * step_s, 4.0 * settings.confirm_poll_s)  # back off: gentle on the miners' APIs
             async with sem:
                 last = await d.read()
             if confirms(cmd, last, settings, idle_margin):
