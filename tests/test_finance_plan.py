@@ -150,7 +150,7 @@ def test_interrupt_before_the_first_chunk_and_bad_db(scenario, tmp_path: Path, m
     assert result.recommended() is None and list(result.summary().index) == ["exit"]
     assert show_run(db, str(result.run_id))["status"] == "interrupted"
     (tmp_path / "not_a_db").write_text("hello")
-    for bad, why in ((tmp_path / "nope" / "x.duckdb", "does not exist"), (tmp_path, "is a directory"), (tmp_path / "not_a_db", "not a DuckDB")):
+    for bad, why in ((tmp_path / "nope" / "x.duckdb", "does not exist"), (tmp_path, "is a folder"), (tmp_path / "not_a_db", "not a DuckDB")):
         with pytest.raises(MulletError, match=why):
             run_plan(scenario, SMALL, workers=1, db=bad)
 
@@ -278,7 +278,7 @@ def test_cli_plan_bad_option_is_one_line(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120, cwd=ROOT,
     )  # fmt: skip
     assert out.returncode == 2
-    assert out.stderr.strip() == "error: ai_contract: got 'magic', allowed: 'lease' or 'gpu_cloud'"
+    assert out.stderr.strip().startswith("error: ") and "--ai-contract" in out.stderr and "magic" in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
