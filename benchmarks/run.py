@@ -119,7 +119,6 @@ def bench_policy(rows: list[str]) -> None:
     """Realtime policy (step() once per interval) over a 15-minute site-year; value-of-foresight table."""
     from mullet.dispatch.foresight import foresight_table
     from mullet.dispatch.policy import run_policy
-
     from mullet.site import with_fill
 
     sc = with_fill(load_scenario(ROOT / "scenarios/default.toml"), "ffill")  # 2021 has 57 missing hub intervals (noted)
