@@ -50,5 +50,5 @@ def test_live_page_and_api_follow_the_controller_and_need_the_token(tmp_path: Pa
 
 
 def test_live_api_without_a_controller_is_empty(tmp_path: Path) -> None:
-    client = TestClient(create_app(tmp_path / "none.duckdb", ROOT / "scenarios"))
+    client = TestClient(create_app(tmp_path / "none.duckdb", ROOT / "scenarios"), base_url="http://127.0.0.1")
     assert client.get("/api/live").json() == {"live": None, "decisions": []}

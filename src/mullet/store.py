@@ -103,7 +103,7 @@ def check_store_path(path: str | Path, must_exist: bool = False) -> Path:
     """
     p = Path(path)
     if p.is_dir():
-        raise MulletError(f"db: '{p}' is a directory; allowed: a database file path such as mullet.duckdb")
+        raise MulletError(f"db: '{p}' is a folder, not a file; allowed: a database file path such as mullet.duckdb")
     parent = p.parent if str(p.parent) else Path()
     if not p.exists():
         if must_exist:

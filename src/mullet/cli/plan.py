@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,28 +12,70 @@ from mullet._output import OutputFormat, emit_frame
 from mullet.cli._common import DbOpt, FormatOpt, app, console, err_console, floats
 
 
+class AiContract(StrEnum):
+    """The AI contract of converted MW."""
+
+    lease = "lease"
+    gpu_cloud = "gpu_cloud"
+
+
+class LeaseType(StrEnum):
+    """Who pays the tenant's power."""
+
+    triple_net = "triple_net"
+    gross = "gross"
+
+
+class BtcDrift(StrEnum):
+    """The BTC price measure."""
+
+    neutral = "neutral"
+    user = "user"
+    historical = "historical"
+
+
+class TerminalMethod(StrEnum):
+    """How the site is valued at the horizon."""
+
+    ev_per_mw = "ev_per_mw"
+    gordon = "gordon"
+    none = "none"
+
+
+class Criterion(StrEnum):
+    """How the recommendation is chosen."""
+
+    mean = "mean"
+    p50 = "p50"
+    cvar = "cvar"
+
+
 @app.command("plan")
 def plan_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file of the site.")],
-    paths: Annotated[int, typer.Option("--paths", min=1, max=1_000_000)] = 200,
-    years: Annotated[int, typer.Option("--years", min=1, max=30)] = 10,
+    paths: Annotated[int, typer.Option("--paths", min=1, max=1_000_000, help="Simulated paths.")] = 200,
+    years: Annotated[int, typer.Option("--years", min=1, max=30, help="Planning horizon [years].")] = 10,
     ai_shares: Annotated[str, typer.Option("--ai-shares", help="Shares of the site's MW turned into AI.")] = "0,0.25,0.5,0.75,1",
     conversion_years: Annotated[str, typer.Option("--conversion-years", help="Years the AI load is energised (1 = first).")] = "1,3",
-    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the simulation (same seed, same numbers on any machine).")] = 0,
     ai_usd_per_kw_month: Annotated[float, typer.Option("--ai-usd-per-kw-month", help="AI lease rate [USD/kW-month of IT].")] = 130.0,
-    lease_type: Annotated[str, typer.Option("--lease-type", help="triple_net (tenant pays its energy) or gross (owner pays power).")] = "triple_net",
+    lease_type: Annotated[
+        LeaseType, typer.Option("--lease-type", help="triple_net (tenant pays its energy) or gross (owner pays power).")
+    ] = LeaseType.triple_net,
     default_hazard: Annotated[float, typer.Option("--default-hazard", help="Tenant default probability [-/year].")] = 0.02,
     discount_rate: Annotated[float, typer.Option("--discount-rate", help="Discount rate [-/year].")] = 0.12,
     btc_drift: Annotated[
-        str, typer.Option("--btc-drift", help="neutral (mean BTC price grows at the risk-free rate), historical (fit, opt-in) or user.")
-    ] = "neutral",
+        BtcDrift, typer.Option("--btc-drift", help="neutral (mean BTC price grows at the risk-free rate), historical (fit, opt-in) or user.")
+    ] = BtcDrift.neutral,
     btc_growth: Annotated[float | None, typer.Option("--btc-growth", help="Growth of the mean BTC price [1/yr] (with --btc-drift user).")] = None,
     risk_free_rate: Annotated[float, typer.Option("--risk-free-rate", help="Risk-free part of the discount rate [1/yr]; the neutral BTC drift.")] = 0.04,
-    terminal_value: Annotated[str, typer.Option("--terminal-value", help="ev_per_mw (exit's basis), gordon or none.")] = "ev_per_mw",
+    terminal_value: Annotated[TerminalMethod, typer.Option("--terminal-value", help="ev_per_mw (exit's basis), gordon or none.")] = TerminalMethod.ev_per_mw,
     exit_ev_usd_per_mw: Annotated[float, typer.Option("--exit-ev-usd-per-mw", help="Sale price of the site per MW.")] = 1_500_000.0,
-    criterion: Annotated[str, typer.Option("--criterion", help="mean, p50 or cvar: how the recommendation is chosen.")] = "mean",
+    criterion: Annotated[Criterion, typer.Option("--criterion", help="mean, p50 or cvar: how the recommendation is chosen.")] = Criterion.mean,
     max_loss_probability: Annotated[float, typer.Option("--max-loss-probability", help="Largest P(NPV < 0) a recommendation may have.")] = 0.25,
-    ai_contract: Annotated[str, typer.Option("--ai-contract", help="lease ($/kW-month) or gpu_cloud (sell GPU-hours at a declining price).")] = "lease",
+    ai_contract: Annotated[
+        AiContract, typer.Option("--ai-contract", help="lease ($/kW-month) or gpu_cloud (sell GPU-hours at a declining price).")
+    ] = AiContract.lease,
     gpu_usd_per_hour: Annotated[float, typer.Option("--gpu-usd-per-hour", help="GPU rental price in the first AI year (gpu_cloud).")] = 2.0,
     sensitivity: Annotated[bool, typer.Option("--sensitivity", help="Also compute the tornado of the recommended strategy's mean NPV.")] = False,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write the waterfall, NPV distributions (and tornado) to FILE.png.")] = None,
@@ -52,14 +95,10 @@ def plan_cmd(
 
     sc = load_scenario(scenario)
     risk = DEFAULT_RISK.model_copy(update={"default_hazard_per_year": default_hazard})
-    if ai_contract == "gpu_cloud":
+    if ai_contract is AiContract.gpu_cloud:
         contract: ColocationLease | GpuCloud = GpuCloud(usd_per_gpu_hour=gpu_usd_per_hour, risk=risk)
-    elif ai_contract == "lease":
-        contract = ColocationLease.model_validate({"usd_per_kw_month": ai_usd_per_kw_month, "lease_type": lease_type, "risk": risk.model_dump()})
     else:
-        from mullet.errors import ScenarioError
-
-        raise ScenarioError(f"ai_contract: got {ai_contract!r}, allowed: 'lease' or 'gpu_cloud'")
+        contract = ColocationLease.model_validate({"usd_per_kw_month": ai_usd_per_kw_month, "lease_type": lease_type.value, "risk": risk.model_dump()})
     cfg = PlanConfig.model_validate(
         {
             "paths": paths,
@@ -69,10 +108,10 @@ def plan_cmd(
             "seed": seed,
             "contract": contract.model_dump(),
             "discount_rate_fraction": discount_rate,
-            "price_measure": {"kind": btc_drift, "risk_free_rate_per_year": risk_free_rate, "expected_growth_per_year": btc_growth},
-            "terminal_value": {"method": terminal_value},
+            "price_measure": {"kind": btc_drift.value, "risk_free_rate_per_year": risk_free_rate, "expected_growth_per_year": btc_growth},
+            "terminal_value": {"method": terminal_value.value},
             "exit_ev_usd_per_mw": exit_ev_usd_per_mw,
-            "criterion": criterion,
+            "criterion": criterion.value,
             "max_loss_probability": max_loss_probability,
         }
     )
