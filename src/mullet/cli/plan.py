@@ -14,11 +14,11 @@ from mullet.cli._common import DbOpt, FormatOpt, app, console, err_console, floa
 @app.command("plan")
 def plan_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file of the site.")],
-    paths: Annotated[int, typer.Option("--paths", min=1, max=1_000_000)] = 200,
-    years: Annotated[int, typer.Option("--years", min=1, max=30)] = 10,
+    paths: Annotated[int, typer.Option("--paths", help="Simulated network paths.", min=1, max=1_000_000)] = 200,
+    years: Annotated[int, typer.Option("--years", help="Years planned.", min=1, max=30)] = 10,
     ai_shares: Annotated[str, typer.Option("--ai-shares", help="Shares of the site's MW turned into AI.")] = "0,0.25,0.5,0.75,1",
     conversion_years: Annotated[str, typer.Option("--conversion-years", help="Years the AI load is energised (1 = first).")] = "1,3",
-    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same numbers.", min=0)] = 0,
     ai_usd_per_kw_month: Annotated[float, typer.Option("--ai-usd-per-kw-month", help="AI lease rate [USD/kW-month of IT].")] = 130.0,
     lease_type: Annotated[str, typer.Option("--lease-type", help="triple_net (tenant pays its energy) or gross (owner pays power).")] = "triple_net",
     default_hazard: Annotated[float, typer.Option("--default-hazard", help="Tenant default probability [-/year].")] = 0.02,
