@@ -55,6 +55,12 @@ def _emulator(n: int, port: int) -> subprocess.Popen[str]:
     return proc
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _controller(n: int, port: int, **cfg: Any) -> Any:
     from mullet.control.config import ControlConfig
     from mullet.control.controller import Controller, SiteLimits
@@ -87,8 +93,10 @@ def bench_poll(rows: list[str], n: int = 2000, port: int = 10000) -> None:
                 assert not report.unresponsive, len(report.unresponsive)
             return times
 
+        e0 = _cpu_s(proc.pid)
         times = run_loop(main())
-        spread = f"min {min(times):.2f} s, max {max(times):.2f} s over 5"
+        emu_cpu = (_cpu_s(proc.pid) - e0) / 5
+        spread = f"min {min(times):.2f} s, max {max(times):.2f} s over 5 (load average {os.getloadavg()[0]:.1f}); emulator CPU {emu_cpu:.2f} s per poll"
         what = f"full poll of {n:,} LuxOS miners (summary+power+temps, one TCP request each, 256 in flight, {loop_name()})"
         rows.append(f"| {what} | {statistics.median(times):.2f} s | target <= 2 s; {spread} |")
 
@@ -127,17 +135,22 @@ def bench_shed(rows: list[str], n: int = 15_000, port: int = 10000, shed_mw: flo
             await ctl.poll()
             base = ctl.readback_asic_mw()
             sig = Signals(price_usd_per_mwh=30.0, hashprice_usd_per_ph_day=50.0, deployments=(Deployment("ECRS", shed_mw, ctl.clock.now()),))
-            t0 = time.perf_counter()
+            t0, c0, e0 = time.perf_counter(), time.process_time(), _cpu_s(proc.pid)
             report = await ctl.enforce(sig, poll=False)
             dt = time.perf_counter() - t0
+            cpu.extend([time.process_time() - c0, _cpu_s(proc.pid) - e0])
             confirmed = sum(r.confirmed for r in report.results)
             await ctl.poll()
             return dt, base - ctl.readback_asic_mw(), len(report.results), confirmed, base
 
+        cpu: list[float] = []
         dt, shed, cmds, confirmed, base = run_loop(main())
+        load = os.getloadavg()[0]
         rows.append(
             f"| shed {shed_mw:.0f} MW of {base:.1f} MW over {n:,} S21 miners (ECRS deployment: no stagger), every command confirmed by read-back "
-            f"| {dt:.1f} s | target <= 30 s beyond the stagger (0 s here); {cmds:,} commands, {confirmed:,} confirmed, {shed:.2f} MW shed by read-back |"
+            f"| {dt:.1f} s wall (load average {load:.1f}) | target <= 30 s beyond the stagger (0 s here); {cmds:,} commands, {confirmed:,} confirmed, "
+            f"{shed:.2f} MW shed by read-back; CPU used: controller {cpu[0]:.1f} s, emulator {cpu[1]:.1f} s (two processes: about "
+            f"{max(cpu) if cpu else 0:.0f} s of wall on two idle cores, not measured idle) |"
         )
     finally:
         proc.terminate()

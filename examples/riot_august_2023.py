@@ -60,7 +60,7 @@ def main() -> None:
     print("  - demand response: Riot's credits come from several ERCOT programs (ERS, RRS, ECRS) and bilateral terms;")
     print("    the offered share (25%) is assumed, and awards held through an hour keep load running in price spikes.")
     chart = plot_dispatch(results["dayahead"], out_dir() / "riot_august_2023.png", days=14)
-    print(f"chart (dayahead policy): {chart}")
+    print(f"chart: {chart} (dayahead policy)")
 
 
 if __name__ == "__main__":

@@ -87,6 +87,7 @@ def test_convertibles_convert_at_their_own_maturity() -> None:
 def test_convertible_settlement_modes_and_capped_call() -> None:
     note = ConvertibleNote(principal_usd=100.0, coupon_fraction=0.0, conversion_price_usd=10.0, maturity_years=1)
     price = np.array([8.0, 20.0])
+
     def outcome(n: ConvertibleNote) -> list[list[float]]:
         shares, cash = convertible_outcome(n, price)
         return [shares.tolist(), cash.tolist()]
@@ -118,13 +119,21 @@ def test_nnn_and_gross_differ_by_exactly_the_tenants_energy() -> None:
     assert AIBlock(it_load_mw=10, lease_type="gross").owner_pays_power and not AIBlock(it_load_mw=10).owner_pays_power
 
 
-def test_zero_risk_zero_capex_nnn_lease_npv_is_the_discounted_rent() -> None:
-    years = 5
-    cfg = _cfg(years)
-    cf, _, _ = strategy_cash_flows(AI_ONLY, cfg, _paths(1, years), _no_risk(1, years), 1.0, 1)
-    rent = 100.0 * 12_000 * 100 * 1.03 ** np.arange(years)  # $/kW-month x 12,000 x IT MW, escalated
-    expected = float((rent / 1.1 ** np.arange(1, years + 1)).sum())
-    assert float(np.asarray(npv(0.1, cf))[0]) == pytest.approx(expected, rel=1e-12)
+@settings(max_examples=15, deadline=None)
+@given(
+    rate=st.floats(10.0, 400.0),
+    escalator=st.floats(0.0, 0.1),
+    years=st.integers(1, 12),
+    discount=st.floats(0.05, 0.3),
+    energy=st.floats(0.0, 2e6),
+)
+def test_zero_risk_zero_capex_nnn_lease_npv_is_the_discounted_rent(rate: float, escalator: float, years: int, discount: float, energy: float) -> None:
+    contract = {"kind": "colocation", "usd_per_kw_month": rate, "escalator_fraction": escalator, "term_years": 30}
+    cfg = _cfg(years, contract=contract, discount_rate_fraction=discount)
+    cf, _, _ = strategy_cash_flows(AI_ONLY, cfg, _paths(1, years, energy), _no_risk(1, years), 1.0, 1)
+    rent = rate * 12_000 * 100 * (1 + escalator) ** np.arange(years)  # $/kW-month x 12,000 x IT MW, escalated
+    expected = float((rent / (1 + discount) ** np.arange(1, years + 1)).sum())
+    assert float(np.asarray(npv(discount, cf))[0]) == pytest.approx(expected, rel=1e-10)  # the tenant's energy never enters
 
 
 def test_terminal_value_is_discounted_once() -> None:

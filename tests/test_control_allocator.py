@@ -78,6 +78,7 @@ def test_targets_before_sleep_and_nothing_released_when_wakes_are_blocked() -> N
     cmds = allocate([a, b], 0.0056, now_s=0.0, prefer_targets=False)  # sleep instead
     assert [(c.miner_id, c.action) for c in cmds] == [("b", "sleep")]
     a.asleep = b.asleep = True
+    a.power_w = b.power_w = 15.0
     assert allocate([a, b], 1.0, now_s=1e6, allow_wake=False) == []
     assert [c.miner_id for c in allocate([a, b], 0.004, now_s=1e6)] == ["a"]  # most efficient wakes first, no overshoot
 

@@ -217,7 +217,8 @@ def test_store_round_trip_and_two_writers(tmp_path: Path, local_result) -> None:
     runs = list_runs(db)
     assert set(runs["run_id"]) == {run_a, *ids}
     assert (runs["status"] == "complete").all()
-    assert show_run(db, run_a)["summary"] == {"k": 1}
+    stored = show_run(db, run_a)["summary"]
+    assert stored["k"] == 1 and stored["assumptions"]["lease_type"] == "triple_net"  # every stored plan records its assumptions
     cmp = compare_runs(db, run_a, ids[0])
     assert {"npv_mean_musd_a", "npv_mean_musd_b"} <= set(cmp.columns)
     out = export_run(db, run_a, tmp_path / "a.csv")

@@ -57,9 +57,10 @@ def test_bundled_real_pjm_sample() -> None:
     # LMP = energy + congestion + loss (hourly averages agree to PJM's rounding)
     assert (gs["LMP"] - gs["Energy"] - gs["Congestion"] - gs["Loss"]).abs().max() < 0.01
     prices = load_gridstatus_prices(gs)
-    assert prices.index[0] == pd.Timestamp("2025-05-01T04:00Z") and len(prices) == 24 and prices.notna().all().all()
+    assert prices.index[0] == pd.Timestamp("2025-05-01T04:00Z") and len(prices) == 44 and prices.notna().all().all()
     assert prices.loc["2025-05-02T00:00Z", "DOMINION HUB"] == pytest.approx(449.187075)  # HE21 EPT, the day's peak
-    assert prices["WESTERN HUB"].mean() == pytest.approx(64.3466, abs=1e-4)
+    assert prices["WESTERN HUB"].mean() == pytest.approx(75.3179, abs=1e-4)
+    assert prices["WESTERN HUB"].max() == pytest.approx(704.871394)  # 2025-05-02 17:00 EPT
 
 
 def test_bad_frames_say_what_is_wrong(ercot_week: pd.DataFrame) -> None:
@@ -86,6 +87,6 @@ def test_cli_converts_a_gridstatus_file(tmp_path: Path, capsys: pytest.CaptureFi
     pjm.to_csv(tmp_path / "pjm.csv", index=False)
     capsys.readouterr()
     main(["data", "gridstatus", str(tmp_path / "pjm.csv"), "--out", str(tmp_path / "prices.csv"), "--locations", "WESTERN HUB"])
-    assert "24 intervals" in capsys.readouterr().out
+    assert "44 intervals" in capsys.readouterr().out
     back = read_timeseries(tmp_path / "prices.csv", {"WESTERN HUB": "finite"}, freq="1h")
-    assert back.index[0] == pd.Timestamp("2025-05-01T04:00Z") and len(back) == 24
+    assert back.index[0] == pd.Timestamp("2025-05-01T04:00Z") and len(back) == 44

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mullet.errors import ScenarioError
-from mullet.markets import ERCOT, MARKETS, Market, get_market
+from mullet.markets import ERCOT, MARKETS, PJM, Market, get_market
 
 
 class BaseMarketTest:
@@ -105,3 +105,50 @@ class TestErcot(BaseMarketTest):
         assert hist.index[0] == pd.Timestamp("2016-01-01", tz="UTC") and hist.index[-1].year == 2024
         assert int(hist.isna().sum()) == 241
         assert 85_000 < hist.loc["2023"].max() < 86_000
+
+
+class TestPjm(BaseMarketTest):
+    """PJM (issue 15): bundled samples only; peak charges are the 5CP/NSPL rule, not per-month peaks."""
+
+    market = PJM
+
+    def test_known_values_and_the_peak_rule(self) -> None:
+        assert PJM.timezone == "America/New_York" and PJM.coincident_peak_months == ()
+        rule = PJM.peak_charge_rule
+        assert rule.name == "5CP/NSPL" and rule.capacity_peaks == 5 and rule.capacity_months == (6, 7, 8, 9)
+        assert rule.capacity_rate_usd_per_mw_day is None and rule.transmission_rate_usd_per_mw_year is None  # not bundled: the user's
+        prices = PJM.hub_prices()  # real Data Miner 2 LMPs through the gridstatus-shaped loader
+        assert prices.index[0] == pd.Timestamp("2025-05-01 04:00", tz="UTC") and len(prices) == 44
+        assert prices["WESTERN HUB"].max() == pytest.approx(704.871394)
+
+    def test_five_cp_on_real_pjm_load(self) -> None:
+        load = PJM.system_load()
+        assert int(load.isna().sum()) == 0 and len(load) == 19 * 24
+        five = PJM.five_cp_intervals(load)
+        local = five.tz_convert(PJM.timezone)
+        assert sorted(local.day) == [8, 9, 15, 16, 17] and len(set(local.date)) == 5  # one hour per day
+        # each is its day's peak, and no other day peaks higher than the lowest of the five (independent check)
+        daily = load.groupby(load.index.tz_convert(PJM.timezone).date).max()
+        assert sorted(load[five].to_numpy()) == sorted(daily.nlargest(5).to_numpy())
+        assert PJM.one_cp_intervals(load)[0] == pd.Timestamp("2024-07-16 21:00", tz="UTC")  # 153,121 MW
+        # a flat 50 MW site contributes 50 MW; one that is off in the five hours contributes 0
+        flat = pd.Series(50.0, index=load.index)
+        assert PJM.peak_load_contribution_mw(flat, load) == 50.0
+        assert PJM.peak_load_contribution_mw(flat.where(~flat.index.isin(five), 0.0), load) == 0.0
+        with pytest.raises(ScenarioError, match="5CP hour"):
+            PJM.peak_load_contribution_mw(flat.drop(five[:1]), load)
+
+    def test_a_pjm_site_dispatches_on_the_sample(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        from mullet.dispatch import dispatch
+
+        toml = tmp_path / "pjm.toml"
+        toml.write_text(
+            'name = "pjm-west"\nstart = "2025-05-02"\nend = "2025-05-02"\n[interconnect]\nimport_limit_mw = 100\n'
+            '[[mining]]\nname = "s21"\nmodel = "Antminer S21"\nunits = 10000\n[power]\nmarket = "PJM"\nsettlement_point = "WESTERN HUB"\n'
+        )
+        result = dispatch(toml)
+        price = PJM.prices("WESTERN HUB").loc["2025-05-02"]
+        assert result.metrics["hours"] == 24 and result.metrics["spot_price_mean_usd_per_mwh"] == pytest.approx(price.mean())
+        mining = result.schedule["mining_mw"]
+        assert mining.loc[pd.Timestamp("2025-05-02 21:00", tz="UTC")] == 0.0  # 704.87 USD/MWh at 17:00 EPT: mining stops
+        assert mining.max() > 0

@@ -101,3 +101,15 @@ def test_cli_out_of_sample_json_and_csv_are_pure() -> None:
     assert csv.returncode == 0, csv.stderr
     lines = csv.stdout.splitlines()
     assert lines[0].startswith("start,horizon_months,price_mode,real_difficulty_t") and len(lines) == 5
+
+
+def test_cli_simulate_csv_is_pure_and_states_the_measure_on_stderr() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "mullet.cli", "network", "simulate", "--paths", "5", "--years", "1", "--format", "csv", "--btc-drift", "historical"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0].startswith("year,")
+    assert "BTC price measure historical" in out.stderr and "+/-" in out.stderr

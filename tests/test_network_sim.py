@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mullet.bitcoin import bits_to_target, target_to_bits
 from mullet.errors import ScenarioError
@@ -233,3 +235,20 @@ def test_fleet_at_uses_only_the_past_and_the_catalog_classes() -> None:
     corrupt = net.copy()
     corrupt.loc["2020-01-02":, ["price_usd", "hashrate_ths"]] *= 3.0
     assert fleet_at("2020-01-01", corrupt) == fleet
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    hp=st.floats(1.0, 2_000.0),
+    window=st.floats(30.0, 3_000.0),
+    eff=st.floats(10.0, 120.0),
+)
+def test_orders_only_within_the_payback_window_and_more_when_hashprice_is_higher(hp: float, window: float, eff: float) -> None:
+    from mullet.network import SupplyModel
+
+    sup = SupplyModel(payback_window_days=window)
+    rate = float(sup.order_rate_per_day(np.array(hp), eff))
+    payback = float(sup.payback_days(np.array(hp), eff))
+    assert (rate > 0) == (payback < window)
+    assert 0 <= rate <= sup.entry_per_year / 365
+    assert float(sup.order_rate_per_day(np.array(hp * 1.1), eff)) >= rate

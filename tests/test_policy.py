@@ -197,3 +197,19 @@ def test_one_fleet_branch_equals_the_general_rules() -> None:
         da, db = fast.step(a, obs), general.step(b, obs)
         assert da.mining_mw == db.mining_mw and da.state == db.state and da.reason == db.reason
         a, b = da.state, db.state
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(day=st.integers(1, 6), seed=st.integers(0, 2**31))
+def test_dayahead_awards_use_only_earlier_days(week: SiteInputs, day: int, seed: int) -> None:
+    from mullet.dispatch.policy import dayahead_awards
+
+    cut = day * 96  # the first interval of day `day`: awards for it are decided before any of its prices exist
+    rng = np.random.default_rng(seed)
+    order = cut + rng.permutation(week.n - cut)
+    price, hub = week.price_usd_per_mwh.copy(), week.hub_price_usd_per_mwh.copy()
+    price[cut:], hub[cut:] = price[order], hub[order]
+    a = dayahead_awards(week)
+    b = dayahead_awards(replace(week, price_usd_per_mwh=price, ppa_price_usd_per_mwh=hub))
+    np.testing.assert_array_equal(a[: cut + 96], b[: cut + 96])
+    assert a.sum() > 0

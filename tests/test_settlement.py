@@ -143,3 +143,18 @@ def test_json_is_pure_on_stdout_with_the_lp_solver() -> None:
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["solver"] == "lp" and "HiGHS" not in out.stdout
+
+
+def test_cli_unknown_policy_is_one_line() -> None:
+    base = [sys.executable, "-m", "mullet.cli", "dispatch", "scenarios/default.toml"]
+    bad = subprocess.run([*base, "--policy", "oracle"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert bad.returncode == 2 and "policy: got 'oracle'" in bad.stderr
+
+
+def test_foresight_table_rows_never_beat_perfect() -> None:
+    from mullet.dispatch.foresight import foresight_table
+
+    table, notes = foresight_table(load_scenario(ROOT / "scenarios/default.toml"), [2023])
+    assert table["policy"].tolist() == ["perfect", "realtime", "realtime_4cp", "dayahead"]
+    assert (table["gap_to_perfect_usd"] >= -1e-6).all()
+    assert any("perfect foresight" in n for n in notes)

@@ -36,7 +36,9 @@ def run_cmd(
     signals: Annotated[Path, typer.Option("--signals", help="Live mode: JSON signal file kept up to date by your systems.")] = Path("signals.json"),
     duration: Annotated[float | None, typer.Option("--duration", min=1, help="Live mode: stop after this many seconds; default: until Ctrl-C.")] = None,
     max_intervals: Annotated[int | None, typer.Option("--max-intervals", min=1, help="Replay: stop after this many intervals.")] = None,
-    hashprice: Annotated[float | None, typer.Option("--hashprice", min=0, help="Live mode: hashprice [USD/PH/day]; default: the latest bundled.")] = None,
+    hashprice: Annotated[
+        float | None, typer.Option("--hashprice", min=0, help="Live mode: hashprice [USD/PH/day] unless the signal file has one; pass today's.")
+    ] = None,
     db: Annotated[Path | None, typer.Option("--db", help="Audit log DuckDB; default: control.audit_db of the scenario.")] = None,
 ) -> None:
     """Run the controller: live on a signal file, or on replayed ERCOT prices against the emulator or real miners."""
@@ -70,6 +72,13 @@ def run_cmd(
         if dry_run:
             err_console.print("dry run: commands are logged, none is sent", markup=False)
         err_console.print(f"controlling {n} miners; signals from {signals}; audit log {audit_db}; Ctrl-C stops", markup=False, highlight=False)
+        if hashprice is None:
+            err_console.print(
+                "note: no --hashprice: unless the signal file carries hashprice_usd_per_ph_day, the strike uses the bundled hashprice "
+                "of the scenario's first day (stale for live use)",
+                markup=False,
+                highlight=False,
+            )
         try:
             run_loop(run_live(sc, signals, audit_db=audit_db, dry_run=dry_run, duration_s=duration, hashprice_usd_per_ph_day=hashprice, on_report=show))
         except KeyboardInterrupt:

@@ -161,7 +161,7 @@ def network_simulate_cmd(
         console.file.write(json.dumps(to_jsonable(payload), indent=1) + "\n")
     else:
         pm, fm, sup = result.price_model, result.fee_model, result.supply
-        console.print(
+        (console if fmt is OutputFormat.table else err_console).print(  # CSV stays pure: assumptions go to stderr
             f"{pm.describe()}; fees/block median {fm.median_btc_per_block:.4f} BTC (fitted {fm.fitted_on}), spikes x"
             f"{np.exp(fm.spike_log_mean):.1f} on {fm.spike_share_of_days:.1%} of days ({fm.spikes_fitted_on}); "
             f"supply: ASICs ordered while payback < {sup.payback_window_days:g} days (at most {sup.entry_per_year:g}x installed/yr, "
@@ -224,11 +224,15 @@ def network_backtest_cmd(
     from mullet._output import to_jsonable
 
     if out_of_sample:
+        from rich.progress import Progress
+
         from mullet.network.backtest import backtest_out_of_sample
 
         measure = _measure(btc_drift, risk_free_rate, btc_growth)
         start_list = [s.strip() for s in starts.split(",") if s.strip()] if starts else None
-        oos = backtest_out_of_sample(start_list, paths=paths, seed=seed, price_measure=measure)
+        with Progress(console=err_console, transient=True) as progress:
+            progress.add_task(f"refitting and simulating from {len(start_list) if start_list else 20} starts", total=None)
+            oos = backtest_out_of_sample(start_list, paths=paths, seed=seed, price_measure=measure)
         if fmt is OutputFormat.json:
             payload = {
                 "price_measure": measure.model_dump(),

@@ -96,8 +96,8 @@ def planned_power_w(s: MinerState) -> float:
         return s.power_w if s.asleep else max(s.power_w, s.target_w)
     if not (s.can_sleep or s.can_target):
         return s.power_w if s.power_w is not None else s.nominal_power_w
-    if s.asleep:
-        return 0.0
+    if s.asleep:  # its idle draw as read back once confirmed (control board, fans)
+        return 0.0 if s.pending or s.power_w is None else min(s.power_w, s.nominal_power_w)
     if s.pending or s.power_w is None:
         return s.target_w
     return max(s.target_w, s.power_w)  # a target confirmed within its tolerance may sit a little above it
@@ -114,6 +114,7 @@ def allocate(
     allow_wake: bool = True,
     prefer_targets: bool = True,
     deadband_w: float = 0.0,
+    shed_tolerance_w: float = 0.0,
 ) -> list[Command]:
     """Commands that bring the fleet's planned power to at most ``target_mw`` (shed) or up to it (release).
 
@@ -135,7 +136,9 @@ def allocate(
     prefer_targets : bool
         Lower power targets before sleeping miners.
     deadband_w : float
-        Differences smaller than this are left alone [W] (stops chatter).
+        Room smaller than this is not released [W] (stops chatter).
+    shed_tolerance_w : float
+        Planned power this much above the target is left alone [W] (idle draw of sleeping miners, meter noise).
 
     Returns
     -------
@@ -146,7 +149,7 @@ def allocate(
     target_w = max(0.0, target_mw) * 1e6
     planned = sum(planned_power_w(s) for s in states)
     gap = planned - target_w
-    if abs(gap) <= deadband_w:
+    if -deadband_w <= gap <= shed_tolerance_w:
         return []
     cmds: dict[str, Command] = {}
     eff = {s.miner_id: s.efficiency_j_per_th for s in states}
@@ -174,6 +177,24 @@ def allocate(
             now_w = cmds[s.miner_id].power_w if s.miner_id in cmds else s.target_w
             need -= now_w
             cmds[s.miner_id] = Command(s.miner_id, "sleep", 0.0)
+        if need < -1.0 and prefer_targets:
+            # a whole miner asleep overshot: hand the excess back to running miners' targets, most efficient first
+            # (first those just lowered, up to where they were; then others, up to nominal)
+            awake = [s for s in running if s.can_target and cmds.get(s.miner_id, Command(s.miner_id, "target", 0.0)).action == "target"]
+            awake.sort(key=lambda s: (s.miner_id not in cmds, s.efficiency_j_per_th, s.miner_id))
+            for s in awake:
+                if need >= -1.0:
+                    break
+                now_w = cmds[s.miner_id].power_w if s.miner_id in cmds else s.target_w
+                top = s.target_w if s.miner_id in cmds else s.nominal_power_w
+                up = min(-need, max(0.0, top - now_w))
+                if up > 1.0:
+                    cmds[s.miner_id] = Command(s.miner_id, "target", now_w + up)
+                    need += up
+            for s in awake:  # a target handed all the way back is no command at all
+                c = cmds.get(s.miner_id)
+                if c is not None and c.action == "target" and abs(c.power_w - s.target_w) <= 1.0:
+                    del cmds[s.miner_id]
         return sorted(cmds.values(), key=lambda c: (-eff[c.miner_id], c.miner_id))
     if not allow_wake:
         return []
@@ -192,7 +213,8 @@ def allocate(
     for s in ready:
         if room <= 0:
             break
-        if s.asleep and s.can_sleep and now_s - s.changed_at_s >= min_off_s and s.target_w <= room + 1e-9:
-            room -= s.target_w
+        rise = s.target_w - planned_power_w(s)  # from its idle draw to its target
+        if s.asleep and s.can_sleep and now_s - s.changed_at_s >= min_off_s and rise <= room + 1e-9:
+            room -= rise
             cmds[s.miner_id] = Command(s.miner_id, "wake", s.target_w)
     return sorted(cmds.values(), key=lambda c: (eff[c.miner_id], c.miner_id))

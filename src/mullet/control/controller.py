@@ -365,6 +365,9 @@ class Controller:
         full_reason = "; ".join([reason, *why])
         report = StepReport(interval_start_utc, kind, policy_site_mw, target_site, target_asic, full_reason, flags, watch=watch)
         prefer_targets = deadline is None or deadline - now > self.cfg.power_target_settle_s
+        smallest_w = min((s.nominal_power_w for s in self.states), default=0.0)
+        deadband_w = 0.0 if safety else 0.5 * smallest_w
+        tolerance_w = 0.0 if safety else 0.02 * smallest_w
         if flags["hold"]:
             commands: list[Command] = []
         else:
@@ -377,7 +380,8 @@ class Controller:
                 safety=safety,
                 allow_wake=allow_wake,
                 prefer_targets=prefer_targets,
-                deadband_w=0.0 if safety else 0.5 * min((s.nominal_power_w for s in self.states), default=0.0),
+                deadband_w=deadband_w,
+                shed_tolerance_w=tolerance_w,
             )
         rows = []
         if commands or kind == "decision":
@@ -425,6 +429,8 @@ class Controller:
                     safety=safety,
                     allow_wake=False,
                     prefer_targets=prefer_targets,
+                    deadband_w=deadband_w,
+                    shed_tolerance_w=tolerance_w,
                 )
                 self._provisional(more)
                 return more
@@ -432,7 +438,7 @@ class Controller:
             self._provisional(commands)
             results = await self._execute(commands, interval_start_utc, stagger=not safety, deadline_s=deadline, reallocate=reallocate)
             for _ in range(3):  # top-up rounds: failures that came in while every candidate was busy
-                if self.planned_asic_mw() <= target_asic + 1e-9:
+                if self.planned_asic_mw() * 1e6 <= target_asic * 1e6 + tolerance_w:
                     break
                 more = reallocate()
                 if not more:
@@ -444,21 +450,26 @@ class Controller:
         self.last_target_site_mw = target_site if kind == "decision" else min(self.last_target_site_mw or target_site, target_site)
         self.last_step_s = now
         confirmed = sum(1 for r in results if r.confirmed)
-        await self._audit(
-            [
-                AuditRow(
-                    "confirmation",
-                    interval_start_utc,
-                    target_mw=target_site,
-                    commanded_mw=report.planned_asic_mw * self.k,
-                    confirmed_mw=report.readback_asic_mw * self.k,
-                    ok=confirmed == len(results) and report.planned_asic_mw * self.k <= target_site + 1e-6,
-                    detail={"commands": len(results), "confirmed": confirmed, "failed": [r.command.miner_id for r in results if not r.confirmed][:50]},
-                )
-            ]
-        )
+        if results or kind == "decision":  # an enforcement that changed nothing is not logged (a row per poll is noise)
+            await self._audit(
+                [
+                    AuditRow(
+                        "confirmation",
+                        interval_start_utc,
+                        target_mw=target_site,
+                        commanded_mw=report.planned_asic_mw * self.k,
+                        confirmed_mw=report.readback_asic_mw * self.k,
+                        ok=confirmed == len(results) and (report.planned_asic_mw * 1e6 <= target_asic * 1e6 + tolerance_w + 1e-3 or not self._sheddable()),
+                        detail={"commands": len(results), "confirmed": confirmed, "failed": [r.command.miner_id for r in results if not r.confirmed][:50]},
+                    )
+                ]
+            )
         self.last_report = report
         return report
+
+    def _sheddable(self) -> bool:
+        """Some miner could still give power back (below a target of 0 only idle draw is left)."""
+        return any(s.controllable and not s.asleep and (s.can_sleep or (s.can_target and s.target_w > s.min_target_w + 1.0)) for s in self.states)
 
     def _after(self, commands: list[Command]) -> float:
         by = {c.miner_id: c for c in commands}

@@ -167,6 +167,8 @@ async def execute(
         last: MinerReading | None = None
         idle_margin = 2.0 * settings.sleep_confirm_w
         for _ in range(10_000):  # bounded; the clock deadline ends it long before
+            await clock.sleep(min(step_s, max(0.0, until - clock.now())) or step_s)  # nothing shows the instant it is acknowledged
+            step_s = min(2.0 * step_s, 4.0 * settings.confirm_poll_s)  # back off: gentle on the miners' APIs
             async with sem:
                 last = await d.read()
             if confirms(cmd, last, settings, idle_margin):
@@ -174,7 +176,6 @@ async def execute(
                 return
             if clock.now() >= until and (deadline_s is not None or time.monotonic() - wall0 >= settings.min_confirm_wall_s):
                 break  # network time is wall time: a fast clock (replays) never cuts the window below min_confirm_wall_s
-            await clock.sleep(min(step_s, max(0.0, until - clock.now())) or step_s)
         why = last.error if last is not None and not last.ok else f"acknowledged, read-back {last.power_w if last else None} W does not confirm {cmd.action}"
         await finish(idx, CommandResult(cmd, True, False, last.power_w if last else None, why, sent, clock.now()))
 

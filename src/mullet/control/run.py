@@ -150,7 +150,11 @@ async def run_live(
     hashprice_usd_per_ph_day: float | None = None,
     on_report: Callable[[StepReport], None] | None = None,
 ) -> Controller:
-    """Run the controller on live signals read from ``signal_file`` each poll; bounded by ``duration_s`` if given."""
+    """Run the controller on live signals read from ``signal_file`` each poll; bounded by ``duration_s`` if given.
+
+    The hashprice is the signal file's, else ``hashprice_usd_per_ph_day``, else the bundled hashprice of the
+    scenario's first day (stale for live use; the CLI says so).
+    """
     cfg = _control(scenario)
     day = pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d")
     try:

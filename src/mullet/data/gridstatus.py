@@ -28,7 +28,7 @@ from mullet.errors import DataError
 __all__ = ["BUNDLED_PJM_SAMPLE", "PRICE_COLUMNS", "load_gridstatus_prices", "pjm_dataminer_to_gridstatus", "to_mullet_csv"]
 
 PRICE_COLUMNS = ("SPP", "LMP")
-BUNDLED_PJM_SAMPLE = "pjm_rt_hrl_lmps_western_dominion_hub_2025-05-01.csv"
+BUNDLED_PJM_SAMPLE = "pjm_rt_hrl_lmps_western_dominion_hub_2025-05-01_02.csv"
 """A real PJM Data Miner 2 ``rt_hrl_lmps`` export: WESTERN HUB and DOMINION HUB, operating day 2025-05-01 (EPT)."""
 _PJM_MARKETS = {"rt_hrl_lmps": ("REAL_TIME_HOURLY", "rt"), "da_hrl_lmps": ("DAY_AHEAD_HOURLY", "da")}
 

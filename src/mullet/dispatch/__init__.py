@@ -113,8 +113,10 @@ def dispatch(
         ``"perfect"`` (the optimum with every price known: an upper bound) or a realisable
         policy of :data:`mullet.dispatch.foresight.POLICIES` (``realtime``, ``realtime_4cp``, ``dayahead``).
     """
-    from mullet.dispatch.foresight import run_named_policy
+    from mullet.dispatch.foresight import POLICIES, run_named_policy
 
+    if policy not in POLICIES:
+        raise ScenarioError(f"policy: got {policy!r}; allowed: {', '.join(POLICIES)}")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     t0 = time.perf_counter()
     inputs = build_inputs(sc, start, end)

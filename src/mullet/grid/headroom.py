@@ -516,6 +516,8 @@ def headroom_from_data(
     from mullet.data.eia930 import load_eia930_demand, read_eia930
 
     if path is None:
+        if columns and [c.upper() for c in columns] in (["ERCOT"],):
+            columns = ["ERCO"]  # the bundled file is ERCOT's EIA-930 demand (BA code ERCO)
         if columns and list(columns) != ["ERCO"]:
             raise ScenarioError(f"column: got {','.join(columns)}; the bundled EIA-930 file has only 'ERCO' (pass --load for other BAs)")
         frame = load_eia930_demand("ERCO").rename("ERCO").to_frame()

@@ -11,10 +11,11 @@ from __future__ import annotations
 from mullet.errors import ScenarioError
 from mullet.markets.base import AncillaryProduct, Market
 from mullet.markets.ercot import ERCOT
+from mullet.markets.pjm import PJM
 
-__all__ = ["ERCOT", "MARKETS", "AncillaryProduct", "Market", "get_market"]
+__all__ = ["ERCOT", "MARKETS", "PJM", "AncillaryProduct", "Market", "get_market"]
 
-MARKETS: dict[str, Market] = {ERCOT.name: ERCOT}
+MARKETS: dict[str, Market] = {ERCOT.name: ERCOT, PJM.name: PJM}
 """Registered markets by name."""
 
 

@@ -830,7 +830,6 @@ def simulate_network(
         if prices.shape[1] < n_days or not (prices[:, :n_days] > 0).all():
             raise ScenarioError(f"prices_usd: got {prices.shape[1]} days, allowed: >= {n_days} days of positive prices")
         prices = np.ascontiguousarray(prices[:, :n_days])
-        rng.standard_normal(1)  # keep the generator moving the same way whatever the prices
     else:
         prices = simulate_prices_usd(price_model, float(net["price_usd"].iloc[-1]), n_days, paths, rng)
     fees = simulate_fees_btc_per_block(fee_model, n_days, paths, rng)

@@ -114,12 +114,17 @@ class PathSet:
 
 
 def simulate_paths(scenario: Scenario, cfg: PlanConfig, n_paths: int, rng: np.random.Generator) -> PathSet:
-    """Simulate ``n_paths`` paths: network (BTC price under the plan's measure, difficulty, hashprice), price years, GPU prices."""
+    """Simulate ``n_paths`` paths: network (BTC price under the plan's measure, difficulty, hashprice), price years, GPU prices.
+
+    The network and the other draws use two streams spawned from ``rng``, so changing the BTC measure
+    leaves the power-price years and GPU prices of every path unchanged (common random numbers).
+    """
     from mullet.network.simulate import SupplyModel, simulate_network
 
     model, _ = btc_price_model(cfg)
     years = cfg.years
-    net = simulate_network(paths=n_paths, years=years, seed=rng, supply=SupplyModel(), price_model=model)
+    net_rng, draw_rng = rng.spawn(2)  # separate streams: price-year and GPU draws do not move with the BTC measure
+    net = simulate_network(paths=n_paths, years=years, seed=net_rng, supply=SupplyModel(), price_model=model)
     fleet = scenario.mining[0] if scenario.mining else None
     eff = fleet.efficiency_j_per_th if fleet else 17.5
     pool = fleet.pool_fee_fraction if fleet else 0.02
@@ -129,7 +134,7 @@ def simulate_paths(scenario: Scenario, cfg: PlanConfig, n_paths: int, rng: np.ra
     ppa_mw = sum(p.power_mw for p in scenario.power.ppas if p.shape == "flat")
     ppa_cost = sum(p.power_mw * p.price_usd_per_mwh for p in scenario.power.ppas if p.shape == "flat")
     load_prices, hub_prices, _, _ = price_years(scenario, cfg.price_years)
-    which = rng.integers(0, len(load_prices), size=(n_paths, years))
+    which = draw_rng.integers(0, len(load_prices), size=(n_paths, years))
     day_of_year = (np.arange(8760) // 24).clip(max=364)
     margin = np.zeros((n_paths, years))
     gross = np.zeros((n_paths, years))
@@ -154,7 +159,7 @@ def simulate_paths(scenario: Scenario, cfg: PlanConfig, n_paths: int, rng: np.ra
     btc_ratio = net.price_usd[:, year_end] / net.price_usd[:, [0]]
     if isinstance(cfg.contract, GpuCloud):
         c = cfg.contract
-        gpu = simulate_gpu_prices(c.usd_per_gpu_hour, c.price_decline_per_year, c.price_vol_per_year, years, n_paths, rng)
+        gpu = simulate_gpu_prices(c.usd_per_gpu_hour, c.price_decline_per_year, c.price_vol_per_year, years, n_paths, draw_rng)
     else:
         gpu = np.zeros((n_paths, years))
     return PathSet(

@@ -218,9 +218,9 @@ def _chunk(scenario_json: str, config_json: str, chunk_index: int, n_paths: int,
     """Simulate ``n_paths`` paths and return the tidy per-path rows and component sums of every strategy (runs in a worker)."""
     sc = Scenario.model_validate_json(scenario_json)
     cfg = PlanConfig.model_validate_json(config_json)
-    rng = np.random.default_rng(np.random.SeedSequence(entropy=entropy, spawn_key=(chunk_index,)))
-    p = simulate_paths(sc, cfg, n_paths, rng)
-    risk = draw_risk(cfg, n_paths, rng)
+    paths_seed, risk_seed = np.random.SeedSequence(entropy=entropy, spawn_key=(chunk_index,)).spawn(2)
+    p = simulate_paths(sc, cfg, n_paths, np.random.default_rng(paths_seed))
+    risk = draw_risk(cfg, n_paths, np.random.default_rng(risk_seed))  # its own stream: the same draws whatever the market paths
     r = cfg.discount_rate_fraction
     disc = (1 + r) ** -np.arange(cfg.years + 1)
     site = _site(sc)
@@ -313,7 +313,10 @@ def _notes(scenario: Scenario, cfg: PlanConfig) -> list[str]:
         + f"new mining MW at ${cfg.mining.asic_capex_usd_per_th:g}/TH + ${cfg.mining.site_build_usd_per_mw / 1e6:.2f}M/MW, "
         + f"shells ${cfg.capex.ai_shell_usd_per_mw / 1e6:g}M per IT MW"
     )
-    notes.append("ancillary revenue and shaped PPAs are not in the plan; converted MW stop mining in the planned year and are idle during a construction delay")
+    notes.append(
+        "ancillary revenue and shaped PPAs are not in the plan; converted MW stop mining in the planned year and are idle during a construction delay; "
+        f"tax {cfg.capex.tax_rate_fraction:.0%} on each year's positive taxable profit (no loss carry-forward); project cash flows are unlevered"
+    )
     return notes
 
 

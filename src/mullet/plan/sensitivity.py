@@ -71,9 +71,10 @@ def sensitivity_inputs(cfg: PlanConfig) -> list[tuple[str, dict[str, Any], dict[
 def _mean_npv_musd(scenario: Scenario, cfg: PlanConfig, key: tuple[float, int], n: int, cache: dict[str, PathSet]) -> float:
     """Mean NPV of one strategy on ``n`` paths; the simulated paths are shared by every variant that does not change them."""
     paths_key = json.dumps([cfg.price_measure.model_dump(), cfg.escalation.power_fraction, cfg.contract.kind, cfg.years])
+    paths_seed, risk_seed = np.random.SeedSequence(entropy=cfg.seed, spawn_key=(0,)).spawn(2)  # the streams of the run's first chunk
     if paths_key not in cache:
-        cache[paths_key] = simulate_paths(scenario, cfg, n, np.random.default_rng(np.random.SeedSequence(entropy=cfg.seed, spawn_key=(0,))))
-    risk = draw_risk(cfg, n, np.random.default_rng(np.random.SeedSequence(entropy=cfg.seed, spawn_key=(1,))))
+        cache[paths_key] = simulate_paths(scenario, cfg, n, np.random.default_rng(paths_seed))
+    risk = draw_risk(cfg, n, np.random.default_rng(risk_seed))
     cf, _, _ = strategy_cash_flows(scenario, cfg, cache[paths_key], risk, key[0], key[1])
     return float(np.mean(npv(cfg.discount_rate_fraction, cf))) / 1e6
 
