@@ -148,7 +148,7 @@ def test_json_is_pure_on_stdout_with_the_lp_solver() -> None:
 def test_cli_unknown_policy_is_one_line() -> None:
     base = [sys.executable, "-m", "mullet.cli", "dispatch", "scenarios/default.toml"]
     bad = subprocess.run([*base, "--policy", "oracle"], capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert bad.returncode == 2 and "policy: got 'oracle'" in bad.stderr
+    assert bad.returncode == 2 and "Invalid value for '--policy': 'oracle'" in bad.stderr
 
 
 def test_foresight_table_rows_never_beat_perfect() -> None:
