@@ -204,6 +204,9 @@ def main() -> None:
     from control_bench import update_results as bench_control  # the `mullet control` section (own module)
 
     bench_control()
+    from coupled_bench import update_results as bench_coupled  # the coupled-dispatch section (own module)
+
+    bench_coupled()
 
 
 if __name__ == "__main__":

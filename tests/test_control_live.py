@@ -35,7 +35,7 @@ def test_live_page_and_api_follow_the_controller_and_need_the_token(tmp_path: Pa
         status_path(db),
         {"run_id": "r1", "mode": "replay 120x", "miners": 200, "responsive": 199, "asleep": 199, "readback_site_mw": 0.003, "not_responding": ["emulated-7"]},
     )
-    client = TestClient(create_app(db, ROOT / "scenarios", token="s3cret"), base_url="http://127.0.0.1:8000")
+    client = TestClient(create_app(db, ROOT / "scenarios", token="s3cret"))
     assert client.get("/live").status_code == 401
     assert client.get("/api/live").status_code == 401
     headers = {"Authorization": "Bearer s3cret"}
@@ -50,5 +50,5 @@ def test_live_page_and_api_follow_the_controller_and_need_the_token(tmp_path: Pa
 
 
 def test_live_api_without_a_controller_is_empty(tmp_path: Path) -> None:
-    client = TestClient(create_app(tmp_path / "none.duckdb", ROOT / "scenarios"), base_url="http://127.0.0.1:8000")
+    client = TestClient(create_app(tmp_path / "none.duckdb", ROOT / "scenarios"), base_url="http://127.0.0.1")
     assert client.get("/api/live").json() == {"live": None, "decisions": []}

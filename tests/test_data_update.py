@@ -278,3 +278,16 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
         code = int(exc.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def test_ercot_documents_already_read_are_not_fetched_again(cut_bundle: Path) -> None:
+    update(["ercot"], client=client(), min_interval_s=NO_WAIT)
+    seen: list[str] = []
+
+    def logged(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return recorded(request)
+
+    report = update(["ercot"], client=client(logged), min_interval_s=NO_WAIT)
+    assert report.rows_changed == {"ercot_rtm_hub_spp_15min": 0, "ercot_system_load_hourly": 0}
+    assert all(p.endswith("IceDocListJsonWS") for p in seen) and len(seen) == 2  # the lists only, no download

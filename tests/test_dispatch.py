@@ -209,7 +209,8 @@ def test_ppa_resale_credit_is_spot_times_unused_volume() -> None:
 
 def test_auto_picks_fast_when_separable_and_lp_otherwise() -> None:
     assert dispatch_inputs(make_inputs([1, 2], [5, 5]), "auto").solver == "fast"
-    assert dispatch_inputs(make_inputs([1, 2], [5, 5], ramp_mw_per_h=[1]), "auto").solver == "lp"
+    assert dispatch_inputs(make_inputs([1, 2], [5, 5], ramp_mw_per_h=[1]), "auto").solver == "coupled"
+    assert dispatch_inputs(make_inputs([1, 2], [5, 5], min_on_h=[2], on_min_mw=[1]), "auto").solver == "lp"
     with pytest.raises(ScenarioError, match="solver: got 'fast'"):
         dispatch_inputs(make_inputs([1, 2], [5, 5], ramp_mw_per_h=[1]), "fast")
 

@@ -242,9 +242,10 @@ def test_cli_plan_runs_contracts(tmp_path: Path) -> None:
     assert "criterion" in data and show_run(db, data["run_id"])["status"] == "complete"
     listed = subprocess.run([*cmd, "runs", "list", "--db", str(db), "--format", "json"], capture_output=True, text=True, timeout=120)
     assert json.loads(listed.stdout)[0]["run_id"] == data["run_id"]
-    deals = subprocess.run([*cmd, "contracts", "examples", "--dates", "2024-06-01", "--format", "csv", "--out", str(tmp_path / "c")], capture_output=True, text=True, timeout=120)
-    deals_csv = (tmp_path / "c" / "deals.csv").read_text()
-    assert deals.returncode == 0 and deals.stdout == "" and "IREN-Microsoft" in deals_csv and "9700000" in deals_csv
+    deals = subprocess.run([*cmd, "contracts", "examples", "--dates", "2024-06-01", "--format", "json"], capture_output=True, text=True, timeout=120)
+    assert deals.returncode == 0, deals.stderr
+    iren, hut8 = json.loads(deals.stdout)["deals"][:2]
+    assert iren["usd_per_mw_year"] == 9.7e6 and hut8["year1_usd_per_kw_month"] == pytest.approx(128.0157, rel=1e-6)
     bad_args = [*cmd, "plan", "scenarios/default.toml", "--ai-shares", "0,2", "--db", str(db)]
     bad = subprocess.run(bad_args, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert bad.returncode == 2 and "ai_shares" in bad.stderr

@@ -37,11 +37,12 @@ __all__ = [
 
 
 class Solver(StrEnum):
-    """Dispatch solvers: ``auto`` (the exact fast path when it applies, else the LP), ``lp`` or ``fast``."""
+    """Dispatch solvers: ``auto`` (the exact fast path when it applies, the coupled solver where exact, else the LP), ``lp``, ``fast`` or ``coupled``."""
 
     auto = "auto"
     lp = "lp"
     fast = "fast"
+    coupled = "coupled"
 
 
 class Policy(StrEnum):

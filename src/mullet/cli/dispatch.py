@@ -32,7 +32,7 @@ def dispatch_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file (see scenarios/).")],
     start: Annotated[str | None, typer.Option("--start", help="First UTC day (default: the scenario's).")] = None,
     end: Annotated[str | None, typer.Option("--end", help="Last UTC day, inclusive (default: the scenario's).")] = None,
-    solver: Annotated[Solver, typer.Option("--solver", help="auto (fast path when exact, else LP), lp or fast.")] = Solver.auto,
+    solver: Annotated[Solver, typer.Option("--solver", help="auto (fast if separable, coupled where exact, else LP), lp, fast or coupled.")] = Solver.auto,
     policy: Annotated[
         Policy,
         typer.Option(

@@ -571,6 +571,10 @@ def _update_ercot(http: _Http, root: Path, since: pd.Timestamp | None, progress:
             extra = {"last_publish_date": str(d.get("PublishDate", ""))}
             if len(frame):
                 changed += _merge_store(ds, frame, root, name, [f"{ERCOT_DOWNLOAD_URL}?doclookupId={d['DocID']}"], extra)
+            else:  # nothing new in it: remember it was read, so a resumed run does not fetch it again
+                prov = _read_provenance(root)
+                prov.setdefault(key, {}).update(extra)
+                _atomic_write(root / "provenance.json", json.dumps(prov, indent=1, sort_keys=True))
             progress(f"ercot {report}", i + 1, len(docs))
         out[key] = changed
     return out

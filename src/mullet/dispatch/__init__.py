@@ -2,7 +2,9 @@
 
 :func:`dispatch` is the pipeline: scenario -> aligned inputs -> solver -> typed
 result. ``solver="auto"`` uses the closed-form path when the problem is
-separable (exact there) and the HiGHS LP otherwise.
+separable (exact there), the coupled solver of :mod:`mullet.dispatch.coupled`
+where its structure holds and it certifies its optimum, and the HiGHS LP
+otherwise; the result's notes say which solver ran and why.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Literal
 
 import numpy as np
 
+from mullet.dispatch.coupled import CoupledSolution, coupled_unsupported, solve_coupled
 from mullet.dispatch.fast import FastSolution, block_award_dispatch, greedy_dispatch, mining_margin_usd
 from mullet.dispatch.inputs import SiteInputs, build_inputs
 from mullet.dispatch.lp import LpSolution, build_lp, solve_lp
@@ -22,6 +25,7 @@ from mullet.site import Scenario, load_scenario
 
 __all__ = [
     "PNL_KEYS",
+    "CoupledSolution",
     "DispatchResult",
     "FastSolution",
     "LpSolution",
@@ -29,20 +33,42 @@ __all__ = [
     "block_award_dispatch",
     "build_inputs",
     "build_lp",
+    "coupled_unsupported",
     "dispatch",
     "dispatch_inputs",
     "greedy_dispatch",
     "mining_margin_usd",
+    "solve_coupled",
     "solve_lp",
 ]
 
-Solver = Literal["auto", "lp", "fast"]
+Solver = Literal["auto", "lp", "fast", "coupled"]
+
+
+def _couplings(inputs: SiteInputs) -> str:
+    """The coupling constraints of ``inputs`` in words, for the run notes."""
+    width = inputs.fleet_max_mw - inputs.fleet_min_mw
+    ramp = np.isfinite(inputs.fleet_ramp_mw_per_h) & (inputs.fleet_ramp_mw_per_h * inputs.dt_h < width)
+    parts = [f"ramp limit on {inputs.fleet_names[j]}" for j in np.flatnonzero(ramp)]
+    if inputs.demand_charge_usd_per_mw_month > 0:
+        parts.append("monthly demand charge")
+    parts += [f"energy budget of {name}" for name in inputs.flex_names]
+    return ", ".join(parts) or "no binding coupling"
+
+
+def _coupled_result(inputs: SiteInputs, sol: CoupledSolution) -> DispatchResult:
+    return evaluate(inputs, sol.mining_mw, sol.as_mw, sol.flex_mw, "optimal", "coupled", sol.objective_usd)
 
 
 def dispatch_inputs(inputs: SiteInputs, solver: Solver = "auto") -> DispatchResult:
-    """Solve already-aligned inputs with the chosen solver."""
-    if solver not in ("auto", "lp", "fast"):
-        raise ScenarioError(f"solver: got {solver!r}, allowed: auto, lp, fast")
+    """Solve already-aligned inputs with the chosen solver.
+
+    ``"coupled"`` runs :func:`~mullet.dispatch.coupled.solve_coupled` and raises
+    :class:`ScenarioError` where its structure does not hold; ``"auto"`` falls
+    back to the LP there and where the coupled solver cannot certify its optimum.
+    """
+    if solver not in ("auto", "lp", "fast", "coupled"):
+        raise ScenarioError(f"solver: got {solver!r}, allowed: auto, lp, fast, coupled")
     use_fast = solver == "fast" or (solver == "auto" and inputs.separable)
     if solver == "fast" and not inputs.separable:
         raise ScenarioError(
@@ -70,7 +96,9 @@ def dispatch_inputs(inputs: SiteInputs, solver: Solver = "auto") -> DispatchResu
         )
         flex = np.zeros((inputs.n, 0))
         result = evaluate(inputs, sol.mining_mw, sol.as_mw, flex, "optimal", "fast", float(sol.value_usd))
-    elif use_fast:
+        result.timings_s["solve"] = time.perf_counter() - t0
+        return result
+    if use_fast:
         sol = greedy_dispatch(
             inputs.mining_value_usd_per_mwh,
             inputs.energy_cost_usd_per_mwh,
@@ -85,9 +113,27 @@ def dispatch_inputs(inputs: SiteInputs, solver: Solver = "auto") -> DispatchResu
         )
         flex = np.zeros((inputs.n, 0))
         result = evaluate(inputs, sol.mining_mw, sol.as_mw, flex, "optimal", "fast", float(sol.value_usd))
-    else:
-        lp = solve_lp(inputs)
-        result = evaluate(inputs, lp.mining_mw, lp.as_mw, lp.flex_mw, lp.status, "lp", lp.objective_usd)
+        result.timings_s["solve"] = time.perf_counter() - t0
+        return result
+    why_not = coupled_unsupported(inputs) if solver in ("auto", "coupled") else None
+    if solver == "coupled" and why_not is not None:
+        raise ScenarioError(f"solver: got 'coupled', but {why_not}; allowed: 'lp' or 'auto'")
+    coupled = _couplings(inputs)
+    note = f"solver: lp ({coupled}), as asked"
+    if solver in ("auto", "coupled") and why_not is None:
+        csol = solve_coupled(inputs)
+        if csol.certified or solver == "coupled":
+            result = _coupled_result(inputs, csol)
+            cert = "certified optimal" if csol.certified else "NOT certified optimal (a piece between slack ramp constraints spans more than two months)"
+            result.notes.append(f"solver: coupled, exact specialised solver ({coupled}); {cert}")
+            result.timings_s["solve"] = time.perf_counter() - t0
+            return result
+        note = f"solver: lp ({coupled}): the coupled solver could not certify its optimum here"
+    elif solver == "auto":
+        note = f"solver: lp ({coupled}): the coupled solver is not exact here, {why_not}"
+    lp = solve_lp(inputs)
+    result = evaluate(inputs, lp.mining_mw, lp.as_mw, lp.flex_mw, lp.status, "lp", lp.objective_usd)
+    result.notes.append(note)
     result.timings_s["solve"] = time.perf_counter() - t0
     return result
 
@@ -108,7 +154,8 @@ def dispatch(
     start, end
         Override the horizon, e.g. ``"2023-08-01"``, ``"2023-08-31"``.
     solver
-        ``"auto"`` (fast path when exact, LP otherwise), ``"lp"`` or ``"fast"`` (perfect foresight only).
+        ``"auto"`` (fast path when separable, coupled solver where it is exact, LP otherwise),
+        ``"lp"``, ``"fast"`` or ``"coupled"``.
     policy
         ``"perfect"`` (the optimum with every price known: an upper bound) or a realisable
         policy of :data:`mullet.dispatch.foresight.POLICIES` (``realtime``, ``realtime_4cp``, ``dayahead``).

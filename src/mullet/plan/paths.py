@@ -16,6 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from mullet.bitcoin.hashprice import mining_value_usd_per_mwh
+from mullet.dispatch.coupled import plan_couplings
 from mullet.dispatch.fast import greedy_dispatch
 from mullet.dispatch.inputs import _point_series, load_price_series
 from mullet.errors import ScenarioError
@@ -111,6 +112,10 @@ class PathSet:
     """(P, Y) rental price of a GPU by its age in years (GPU cloud; zeros otherwise)."""
     mean_hashprice_usd_per_ph_day: FloatArray
     """(P,) mean simulated hashprice over the horizon."""
+    hourly_value_usd_per_mwh: FloatArray | None = None
+    """(P, Y, 8760) mining value per MWh, kept when the site couples intervals (see :func:`mullet.dispatch.coupled.plan_couplings`)."""
+    hourly_cost_usd_per_mwh: FloatArray | None = None
+    """(P, Y, 8760) energy cost (load price + adder), kept with ``hourly_value_usd_per_mwh``."""
 
 
 def simulate_paths(scenario: Scenario, cfg: PlanConfig, n_paths: int, rng: np.random.Generator) -> PathSet:
@@ -141,6 +146,9 @@ def simulate_paths(scenario: Scenario, cfg: PlanConfig, n_paths: int, rng: np.ra
     energy = np.zeros((n_paths, years))
     firm = np.zeros((n_paths, years))
     ppa = np.zeros((n_paths, years))
+    coupled = bool(plan_couplings(scenario))
+    hourly_value = np.zeros((n_paths, years, 8760)) if coupled else None
+    hourly_cost = np.zeros((n_paths, years, 8760)) if coupled else None
     for y in range(years):
         hp = net.hashprice_usd_per_ph_day[:, y * 365 : (y + 1) * 365]
         value = mining_value_usd_per_mwh(hp[:, day_of_year], eff) * (1 - pool) / (1 + cool)  # (P, 8760)
@@ -155,6 +163,9 @@ def simulate_paths(scenario: Scenario, cfg: PlanConfig, n_paths: int, rng: np.ra
         energy[:, y] = (cost * runs).sum(axis=1)
         firm[:, y] = cost.sum(axis=1) + cp_rate * 1000 * esc
         ppa[:, y] = (hub * ppa_mw).sum(axis=1) - ppa_cost * 8760
+        if hourly_value is not None and hourly_cost is not None:
+            hourly_value[:, y] = value
+            hourly_cost[:, y] = cost
     year_end = np.minimum(np.arange(1, years + 1) * 365, net.price_usd.shape[1]) - 1
     btc_ratio = net.price_usd[:, year_end] / net.price_usd[:, [0]]
     if isinstance(cfg.contract, GpuCloud):
@@ -171,4 +182,6 @@ def simulate_paths(scenario: Scenario, cfg: PlanConfig, n_paths: int, rng: np.ra
         btc_ratio=btc_ratio,
         gpu_usd_per_hour=gpu,
         mean_hashprice_usd_per_ph_day=net.hashprice_usd_per_ph_day[:, : years * 365].mean(axis=1),
+        hourly_value_usd_per_mwh=hourly_value,
+        hourly_cost_usd_per_mwh=hourly_cost,
     )

@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from mullet.dispatch.coupled import plan_couplings, plan_year_net_usd
 from mullet.errors import ScenarioError
 from mullet.finance.capital import convertible_outcome, straight_line_depreciation, terminal_value_usd
 from mullet.finance.contracts import ColocationLease, GpuCloud, colocation_revenue_usd, gpu_cloud_revenue_usd, owner_energy_cost_usd, simulate_tenancy
@@ -135,6 +136,13 @@ def strategy_cash_flows(
     ai_energy = -owner_energy_cost_usd(c.owner_pays_power, p.energy_usd_per_mw_firm * it_on * cfg.ai_pue * occ)
     mining_rev = p.mining_gross_usd_per_mw * mining_mw[None, :]
     mining_energy = -p.mining_energy_usd_per_mw * mining_mw[None, :]
+    if p.hourly_value_usd_per_mwh is not None and p.hourly_cost_usd_per_mwh is not None:
+        # coupled site (ramp limit, demand charge, flexible AI): the exact coupled dispatch of each year replaces the
+        # separable margin; mining_energy carries the difference (ramp, demand charge, capping savings)
+        ai_site = share * site_mw * planned_on
+        for y in range(years):
+            net = plan_year_net_usd(scenario, float(mining_mw[y]), float(ai_site[y]), p.hourly_value_usd_per_mwh[:, y], p.hourly_cost_usd_per_mwh[:, y])
+            mining_energy[:, y] = net - mining_rev[:, y]
     opex = -(cfg.mining.opex_usd_per_mw_year * mining_mw + cfg.capex.ai_opex_usd_per_mw_year * ai_it_target * planned_on) * opex_esc
 
     # capex: AI shell (new IT MW only, with overrun), new mining MW in year 0, ASIC refresh, GPUs
@@ -316,6 +324,14 @@ def _notes(scenario: Scenario, cfg: PlanConfig) -> list[str]:
     notes.append(
         "ancillary revenue and shaped PPAs are not in the plan; converted MW stop mining in the planned year and are idle during a construction delay; "
         f"tax {cfg.capex.tax_rate_fraction:.0%} on each year's positive taxable profit (no loss carry-forward); project cash flows are unlevered"
+    )
+    couplings = plan_couplings(scenario)
+    notes.append(
+        f"site dispatch: coupled solver, exact ({', '.join(couplings)} honoured; the LP where it cannot certify a path-year); the AI load in it "
+        "is the planned MW (construction delays and vacancy are not in the dispatch) and its capping savings (energy and peak avoided, net of SLA "
+        "credits) go to the owner as under a gross lease; mining_energy_usd carries the coupled margin's difference from the separable one"
+        if couplings
+        else "site dispatch: exact closed-form fast path (the site is separable)"
     )
     return notes
 

@@ -134,7 +134,7 @@ def register_live(api: FastAPI, db_path: str | Path) -> None:
     env = Environment(autoescape=select_autoescape(default=True))
     page = env.from_string(LIVE_TEMPLATE)
 
-    @api.get("/live", response_class=HTMLResponse)
+    @api.get("/live", response_class=HTMLResponse, include_in_schema=False)
     def live_page() -> HTMLResponse:
         return HTMLResponse(page.render(prefix="", db=str(db)))
 
