@@ -62,14 +62,16 @@ def test_foreign_host_names_are_refused_without_a_token(tmp_path: Path) -> None:
     assert TestClient(create_app(tmp_path / "h.duckdb", ROOT / "scenarios"), base_url="http://[::1]:8000").get("/").status_code == 200
 
 
-def test_report_download_leaves_no_temp_file_and_reads_coexist_with_a_job(client: TestClient) -> None:
+def test_report_download_leaves_no_temp_file_and_reads_coexist_with_a_job(client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     r = client.post("/api/runs", json={"scenario": "default.toml", "start": "2023-08-01", "end": "2023-08-01"})
     job_id = r.json()["job_id"]
     deadline = time.monotonic() + 120
     while client.get(f"/api/jobs/{job_id}").json()["status"] not in ("done", "failed") and time.monotonic() < deadline:
         time.sleep(0.1)
     run_id = client.get(f"/api/jobs/{job_id}").json()["run_id"]
-    before = set(Path(tempfile.gettempdir()).glob("mullet-report-*"))
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # this test's own temporary folder (other workers download reports too)
     # a second job writes to the store while pages and the API read it
     second = client.post("/api/runs", json={"scenario": "default.toml", "start": "2023-08-01", "end": "2023-08-07"}).json()["job_id"]
     statuses: list[int] = []
@@ -87,7 +89,7 @@ def test_report_download_leaves_no_temp_file_and_reads_coexist_with_a_job(client
         t.join()
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
     assert set(statuses) == {200}
-    assert set(Path(tempfile.gettempdir()).glob("mullet-report-*")) == before
+    assert list(temp.iterdir()) == []
     while client.get(f"/api/jobs/{second}").json()["status"] not in ("done", "failed") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert client.get(f"/api/jobs/{second}").json()["status"] == "done"

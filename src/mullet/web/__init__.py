@@ -110,7 +110,9 @@ def create_app(
             if status == 422:
                 body["errors"] = [{"field": field, "message": detail}]
             return JSONResponse(body, status_code=status, headers=headers)
-        return page("error.html", status_code=status, title="Not possible", message=detail)
+        response = page("error.html", status_code=status, title="Not possible", message=detail)
+        response.headers.update(headers or {})
+        return response
 
     @app.exception_handler(MulletError)
     async def _domain_error(request: Request, exc: MulletError) -> Response:
