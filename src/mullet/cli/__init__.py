@@ -98,7 +98,10 @@ def main(argv: list[str] | None = None) -> None:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or exc.title
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        err_console.print(f"error: {field}: {_one_line(first['msg'])} (got {first.get('input')!r}){more}", markup=False, highlight=False, soft_wrap=True)
+        value = first.get("input")
+        shown = "" if isinstance(value, dict | list) else f" (got {value!r})"  # a model-level rule names its own field and value
+        msg = _one_line(first["msg"]).removeprefix("Value error, ")
+        err_console.print(f"error: {field}: {msg}{shown}{more}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
     except (MulletError, ValueError, OSError) as exc:
         if debug:
