@@ -61,6 +61,9 @@ def _hourly_years(scenario_json: str, years: tuple[int, ...]) -> tuple[FloatArra
         h = _year_hours(hub, y)
         if np.isnan(h).mean() > 0.05:
             continue
+        gaps = int(np.isnan(h).sum())
+        if gaps:  # a price year is used only when at most 5% is missing; the planner fills those hours and says so
+            notes.append(f"{y}: {gaps} h without {ps.settlement_point} prices filled from the previous hour (years with more than 5% missing are skipped)")
         h = pd.Series(h).ffill().bfill().to_numpy()
         if load is None:
             ld = h
