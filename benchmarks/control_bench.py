@@ -175,7 +175,7 @@ def update_results() -> None:
         "",
         "Command: `python benchmarks/control_bench.py` (also run by `make bench`).",
         f"Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}, numpy {numpy.__version__}; "
-        "shared with other jobs while measured (figures under load).",
+        "the load average during each run is in its row.",
         f"Measured: {datetime.now(UTC):%Y-%m-%d}. The emulator runs in a second process on the same 2 cores (its CPU competes with the controller's).",
         "",
     ]
