@@ -60,6 +60,13 @@ def _coupled_result(inputs: SiteInputs, sol: CoupledSolution) -> DispatchResult:
     return evaluate(inputs, sol.mining_mw, sol.as_mw, sol.flex_mw, "optimal", "coupled", sol.objective_usd)
 
 
+def _closed_form_result(inputs: SiteInputs, sol: FastSolution, t0: float) -> DispatchResult:
+    """Price a closed-form schedule (no flexible AI) and record its solve time since ``t0``."""
+    result = evaluate(inputs, sol.mining_mw, sol.as_mw, np.zeros((inputs.n, 0)), "optimal", "fast", float(sol.value_usd))
+    result.timings_s["solve"] = time.perf_counter() - t0
+    return result
+
+
 def dispatch_inputs(inputs: SiteInputs, solver: Solver = "auto") -> DispatchResult:
     """Solve already-aligned inputs with the chosen solver.
 
@@ -94,10 +101,7 @@ def dispatch_inputs(inputs: SiteInputs, solver: Solver = "auto") -> DispatchResu
             inputs.as_award_intervals,
             inputs.dt_h,
         )
-        flex = np.zeros((inputs.n, 0))
-        result = evaluate(inputs, sol.mining_mw, sol.as_mw, flex, "optimal", "fast", float(sol.value_usd))
-        result.timings_s["solve"] = time.perf_counter() - t0
-        return result
+        return _closed_form_result(inputs, sol, t0)
     if use_fast:
         sol = greedy_dispatch(
             inputs.mining_value_usd_per_mwh,
@@ -111,10 +115,7 @@ def dispatch_inputs(inputs: SiteInputs, solver: Solver = "auto") -> DispatchResu
             inputs.forced_curtail,
             inputs.dt_h,
         )
-        flex = np.zeros((inputs.n, 0))
-        result = evaluate(inputs, sol.mining_mw, sol.as_mw, flex, "optimal", "fast", float(sol.value_usd))
-        result.timings_s["solve"] = time.perf_counter() - t0
-        return result
+        return _closed_form_result(inputs, sol, t0)
     why_not = coupled_unsupported(inputs) if solver in ("auto", "coupled") else None
     if solver == "coupled" and why_not is not None:
         raise ScenarioError(f"solver: got 'coupled', but {why_not}; allowed: 'lp' or 'auto'")

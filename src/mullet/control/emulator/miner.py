@@ -10,7 +10,7 @@ Power moves linearly between those points and never overshoots. Hashrate is prop
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from mullet.control.clock import Clock
 
@@ -21,19 +21,6 @@ __all__ = ["FAULTS", "EmulatedMiner", "MinerSpec"]
 #: nothing happens; lying_state: acknowledged, the state flag changes, the power does not; failed_wake: wakes are
 #: acknowledged and ignored; reboot_mid_command: the first command drops the connection and reboots the miner;
 #: frozen_telemetry: reads repeat the values of the moment the fault was set.
-FAULTS = (
-    "refuse",
-    "stall",
-    "truncated",
-    "malformed",
-    "error_status",
-    "session_busy",
-    "no_effect",
-    "lying_state",
-    "failed_wake",
-    "reboot_mid_command",
-    "frozen_telemetry",
-)
 Fault = Literal[
     "refuse",
     "stall",
@@ -47,6 +34,7 @@ Fault = Literal[
     "reboot_mid_command",
     "frozen_telemetry",
 ]
+FAULTS: tuple[Fault, ...] = get_args(Fault)
 
 
 @dataclass(frozen=True, slots=True)
