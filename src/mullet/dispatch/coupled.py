@@ -120,50 +120,59 @@ def _grown(a: FloatArray, n: int) -> FloatArray:  # pragma: no cover - compiled
 def _ramp_dp(
     wr: FloatArray,
     hr: FloatArray,
-    cap: FloatArray,
     wfree: FloatArray,
     wdth: FloatArray,
     rstep: float,
+    month: IntArray,
+    peak: FloatArray,
+    cap_const: float,
+    use_peak: bool,
+    a: int,
+    b: int,
     x: FloatArray,
+    heap: FloatArray,
+    arg: FloatArray,
+    order: IntArray,
 ) -> None:  # pragma: no cover - compiled
-    """Optimal load ``x`` (T,) of the ramped fleet above its floor, written in place.
+    """Optimal load ``x[a:b]`` of the ramped fleet above its floor over intervals ``a..b-1`` alone (both ends free).
 
     ``wr`` (T,) its worth [USD/MWh], ``hr`` (T,) its room [MW] (0 where held at
-    the floor), ``cap`` (T,) the capacity above all floors [MW], ``wfree``/``wdth``
-    (T, M) worth and width of the other items, ``rstep`` the largest change per
-    interval [MW]. The value function of the DP is concave piecewise linear on
-    ``[0, hi]``: interior breakpoints are kept in a left heap (the slope rises by
-    the weight when moving left past one) and a right heap (it falls moving
-    right), each with a lazy position offset; the domain ends are walls. Items
-    beyond a wall are dead and dropped when a whole heap is.
+    the floor), ``wfree``/``wdth`` (T, M) worth and width of the other items,
+    ``rstep`` the largest change per interval [MW]; the capacity above all
+    floors [MW] is the month's peak ``peak[month[t]]`` (``cap_const`` without a
+    demand charge). ``heap`` (4, H) and ``arg`` (2, T) are work space (H at
+    least ``64 + (b - a) (2 M + 8)``), ``order`` (M,) too. The value function
+    of the DP is concave piecewise linear on ``[0, hi]``: interior breakpoints
+    are kept in a left heap (the slope rises by the weight when moving left
+    past one) and a right heap (it falls moving right), each with a lazy
+    position offset; the domain ends are walls. Items beyond a wall are dead
+    and dropped when a whole heap is.
     """
-    t_n = wr.shape[0]
     m_n = wfree.shape[1]
     room = 2 * m_n + 8  # the most pushes one interval makes on either heap
-    size = 64 + 4 * room
-    lk = np.empty(size)
-    lw = np.empty(size)
-    rk = np.empty(size)
-    rw = np.empty(size)
-    lo_arg = np.empty(t_n)
-    hi_arg = np.empty(t_n)
-    order = np.empty(m_n, dtype=np.int64)
+    lk = heap[0]
+    lw = heap[1]
+    rk = heap[2]
+    rw = heap[3]
+    lo_arg = arg[0]
+    hi_arg = arg[1]
     nl = 0
     nr = 0
     offl = 0.0
     offr = 0.0
     top = 0.0  # upper wall; the lower wall is always 0
-    for t in range(t_n):
+    for t in range(a, b):
+        cap_t = peak[month[t]] if use_peak else cap_const
         if nl + room > lk.shape[0]:
             lk = _grown(lk, nl)
             lw = _grown(lw, nl)
         if nr + room > rk.shape[0]:
             rk = _grown(rk, nr)
             rw = _grown(rw, nr)
-        u = min(hr[t], cap[t])
+        u = min(hr[t], cap_t)
         if u < 0.0:
             u = 0.0
-        if t == 0:
+        if t == a:
             top = u
         else:
             offl -= rstep
@@ -204,7 +213,7 @@ def _ramp_dp(
         for j in range(m):
             i = order[j]
             filled += wdth[t, i]
-            p = cap[t] - filled
+            p = cap_t - filled
             nxt = wfree[t, order[j + 1]] if j + 1 < m else 0.0
             drop = wfree[t, i] - nxt
             if drop <= 0.0:
@@ -269,19 +278,45 @@ def _ramp_dp(
         lo_arg[t] = max(min(lo, top), 0.0)
         hi_arg[t] = max(min(hi, top), lo_arg[t])
     # read the schedule back: each interval's argmax clamped to the ramp window of the next
-    x[t_n - 1] = lo_arg[t_n - 1]
-    for t in range(t_n - 2, -1, -1):
+    x[b - 1] = lo_arg[b - 1]
+    for t in range(b - 2, a - 1, -1):
         y = min(max(x[t + 1], lo_arg[t]), hi_arg[t])
         y = min(max(y, x[t + 1] - rstep), x[t + 1] + rstep)
         x[t] = y
 
 
 @njit(cache=True)
-def _fill(wfree: FloatArray, wdth: FloatArray, room: FloatArray, z: FloatArray) -> None:  # pragma: no cover - compiled
-    """Fractional knapsack of the other items in ``room`` (T,) [MW]: best worth first while positive."""
-    t_n, m_n = wfree.shape
-    order = np.empty(m_n, dtype=np.int64)
-    for t in range(t_n):
+def _solve_range(
+    wr: FloatArray,
+    hr: FloatArray,
+    wfree: FloatArray,
+    wdth: FloatArray,
+    rstep: float,
+    ramped: bool,
+    month: IntArray,
+    q: FloatArray,
+    cap_const: float,
+    use_peak: bool,
+    a: int,
+    b: int,
+    x: FloatArray,
+    z: FloatArray,
+    heap: FloatArray,
+    arg: FloatArray,
+    order: IntArray,
+) -> float:  # pragma: no cover - compiled
+    """Intervals ``a..b-1`` alone (both ends free) under the caps: ``x[a:b]``, ``z[a:b]`` in place; returns ``sum(wr x + wfree z)``.
+
+    The other items fill the room the ramped fleet leaves, best worth first while positive (a fractional knapsack).
+    """
+    m_n = wfree.shape[1]
+    if ramped:
+        _ramp_dp(wr, hr, wfree, wdth, rstep, month, q, cap_const, use_peak, a, b, x, heap, arg, order)
+    else:
+        for t in range(a, b):
+            x[t] = 0.0
+    total = 0.0
+    for t in range(a, b):
         m = 0
         for i in range(m_n):
             z[t, i] = 0.0
@@ -292,44 +327,16 @@ def _fill(wfree: FloatArray, wdth: FloatArray, room: FloatArray, z: FloatArray) 
                     j -= 1
                 order[j] = i
                 m += 1
-        left = room[t]
+        left = (q[month[t]] if use_peak else cap_const) - x[t]
+        total += wr[t] * x[t]
         for j in range(m):
             if left <= 0.0:
                 break
             i = order[j]
             take = min(wdth[t, i], left)
             z[t, i] = take
+            total += wfree[t, i] * take
             left -= take
-
-
-@njit(cache=True)
-def _solve_fixed(
-    wr: FloatArray,
-    hr: FloatArray,
-    wfree: FloatArray,
-    wdth: FloatArray,
-    rstep: float,
-    ramped: bool,
-    cap: FloatArray,
-    x: FloatArray,
-    z: FloatArray,
-) -> float:  # pragma: no cover - compiled
-    """Schedule for fixed capacities and worths; returns ``sum(wr x + wfree z)`` [USD/h summed over intervals]."""
-    t_n = wr.shape[0]
-    if ramped:
-        _ramp_dp(wr, hr, cap, wfree, wdth, rstep, x)
-    else:
-        for t in range(t_n):
-            x[t] = 0.0
-    room = np.empty(t_n)
-    for t in range(t_n):
-        room[t] = max(cap[t] - x[t], 0.0)
-    _fill(wfree, wdth, room, z)
-    total = 0.0
-    for t in range(t_n):
-        total += wr[t] * x[t]
-        for i in range(wfree.shape[1]):
-            total += wfree[t, i] * z[t, i]
     return total
 
 
@@ -354,37 +361,67 @@ def _primal(
     return total
 
 
-@njit(cache=True)
-def _caps(q: FloatArray, month: IntArray, cap_const: float, use_peak: bool, out: FloatArray) -> None:  # pragma: no cover - compiled
-    for t in range(out.shape[0]):
-        out[t] = q[month[t]] if use_peak else cap_const
+# --- the monthly peaks -------------------------------------------------------------------------------------
 
 
 @njit(cache=True)
-def _seg_value(
-    wr: FloatArray,
-    hr: FloatArray,
-    wfree: FloatArray,
-    wdth: FloatArray,
-    rstep: float,
-    ramped: bool,
-    month: IntArray,
-    q: FloatArray,
-    a: int,
-    b: int,
-) -> float:  # pragma: no cover - compiled
-    """Best Lagrangian value of intervals ``a..b-1`` alone (both ends free) under the monthly caps ``q``."""
-    n = b - a
-    cap = np.empty(n)
-    for t in range(a, b):
-        cap[t - a] = q[month[t]]
-    xs = np.empty(n)
-    zs = np.empty((n, wfree.shape[1]))
-    return _solve_fixed(wr[a:b], hr[a:b], wfree[a:b], wdth[a:b], rstep, ramped, cap, xs, zs)
+def _items(
+    wr: FloatArray, hr: FloatArray, wfree: FloatArray, wdth: FloatArray, ramped: bool, t: int, wk: FloatArray, dk: FloatArray
+) -> int:  # pragma: no cover - compiled
+    """Every item of interval ``t`` worth loading (the ramped fleet too), best worth first: worths ``wk``, widths ``dk``; returns their count."""
+    n = 0
+    for i in range(-1 if ramped else 0, wfree.shape[1]):
+        w = wr[t] if i < 0 else wfree[t, i]
+        d = hr[t] if i < 0 else wdth[t, i]
+        if w > 0.0 and d > 0.0:
+            j = n
+            while j > 0 and wk[j - 1] < w:
+                wk[j] = wk[j - 1]
+                dk[j] = dk[j - 1]
+                j -= 1
+            wk[j] = w
+            dk[j] = d
+            n += 1
+    return n
 
 
 @njit(cache=True)
-def _ascent_direction(
+def _single_value(wk: FloatArray, dk: FloatArray, n: int, p: float) -> float:  # pragma: no cover - compiled
+    total = 0.0
+    left = p
+    for j in range(n):
+        if left <= 0.0:
+            break
+        take = min(dk[j], left)
+        total += wk[j] * take
+        left -= take
+    return total
+
+
+@njit(cache=True)
+def _pieces(x: FloatArray, rstep: float, ramped: bool, margin: float, cuts: IntArray) -> int:  # pragma: no cover - compiled
+    """Cut the year at every ramp constraint slack by more than ``margin`` [MW] in ``x``: piece ``j`` is ``cuts[j]..cuts[j+1]-1``.
+
+    Returns ``len(cuts)``. A slack constraint has multiplier 0 in every optimal dual (complementary slackness), so
+    dropping it gives a relaxation whose value equals the true one at the current peaks, bounds it everywhere,
+    and has the same one-sided derivatives there. The margin keeps the constraints that would bind within the
+    test's step (there the relaxation's finite differences would differ from the true ones); keeping a slack
+    constraint is always allowed. Pieces of one interval are fractional knapsacks in closed form.
+    """
+    t_n = x.shape[0]
+    nc = 0
+    cuts[nc] = 0
+    nc += 1
+    for t in range(1, t_n):
+        if (not ramped) or abs(x[t] - x[t - 1]) < rstep * (1.0 - 1e-9) - 1e-9 - margin:
+            cuts[nc] = t
+            nc += 1
+    cuts[nc] = t_n
+    return nc + 1
+
+
+@njit(cache=True)
+def _test(
     wr: FloatArray,
     hr: FloatArray,
     wfree: FloatArray,
@@ -397,105 +434,118 @@ def _ascent_direction(
     x: FloatArray,
     z: FloatArray,
     q: FloatArray,
-    pick: npt.NDArray[np.bool_],
     cuts: IntArray,
-) -> tuple[int, float, bool, int]:  # pragma: no cover - compiled
-    """The best move of a set of monthly peaks together, or none: the optimality test of the peak search.
+    nc: int,
+    pick: npt.NDArray[np.bool_],
+    slopes: FloatArray,
+    xs: FloatArray,
+    zs: FloatArray,
+    heap: FloatArray,
+    arg: FloatArray,
+    order: IntArray,
+    wk: FloatArray,
+    dk: FloatArray,
+    hs: float,
+) -> tuple[int, float, bool]:  # pragma: no cover - compiled
+    """The best move of a set of monthly peaks together, or none: the optimality test of the peaks.
 
-    Cutting the year at ramp constraints that are slack in the optimal schedule
-    ``x`` (their multipliers are 0 in every optimal dual) gives a relaxation
-    that equals the true value at ``q`` and bounds it elsewhere; each piece
-    depends on at most two adjacent months. The value is L-natural concave in
-    the peaks, so ``q`` is optimal iff no direction ``+-chi_S`` improves; the
-    best set ``S`` over the chain of months is a Viterbi pass over one-sided
-    slopes of the pieces. Returns (sign, gain rate, ok) and marks ``S`` in
-    ``pick``; ``ok`` is False when a piece spans more than two months.
+    On the relaxation of :func:`_pieces` each piece depends on at most two adjacent months. The value is
+    L-natural concave in the peaks, so ``q`` is optimal iff no direction ``+-chi_S`` improves; the best set
+    ``S`` over the chain of months is a Viterbi pass over one-sided slopes of the pieces over a step ``hs``
+    [MW] (in closed form for pieces of one interval, by a DP for longer ones). Returns (sign, gain rate, ok) and
+    marks ``S`` in ``pick``; ``ok`` is False when a piece spans more than two months. ``slopes`` (K, 4) gets
+    each month's right and left slope of its one-interval pieces and of its longer pieces with the other
+    months fixed (the model of :func:`_model_step`).
     """
-    t_n = wr.shape[0]
     n_k = qmax.shape[0]
-    nc = 0
-    cuts[nc] = 0
-    nc += 1
-    found = np.zeros(n_k, dtype=np.bool_)
-    for t in range(1, t_n):
-        slack = (not ramped) or abs(x[t] - x[t - 1]) < rstep * (1.0 - 1e-9) - 1e-9
-        if not slack:
-            continue
-        if month[t] != month[t - 1]:
-            cuts[nc] = t
-            nc += 1
-        elif not found[month[t]]:
-            found[month[t]] = True
-            cuts[nc] = t
-            nc += 1
-    cuts[nc] = t_n
-    nc += 1
-    hs = 1e-7 * max(1.0, qmax.max())
-    h = np.full(n_k, hs)
+    use_peak = True
     best_gain = 0.0
     best_sign = 0
     qq = q.copy()
-    for sign in (-1, 1):
-        allowed = np.zeros(n_k, dtype=np.bool_)
-        any_allowed = False
-        for k in range(n_k):
-            allowed[k] = (q[k] - h[k] >= 0.0) if sign < 0 else (q[k] + h[k] <= qmax[k])
-            any_allowed = any_allowed or allowed[k]
-        if not any_allowed:
+    unary = np.zeros((2, n_k))
+    pair = np.zeros((2, n_k, 3))  # boundary k|k+1: gains of (1,0), (0,1), (1,1)
+    allowed = np.zeros((2, n_k), dtype=np.bool_)
+    for k in range(n_k):
+        allowed[0, k] = q[k] - hs >= 0.0
+        allowed[1, k] = q[k] + hs <= qmax[k]
+        for j in range(4):
+            slopes[k, j] = 0.0
+    for c in range(nc - 1):
+        a = cuts[c]
+        b = cuts[c + 1]
+        m0 = month[a]
+        m1 = month[b - 1]
+        if b - a == 1:
+            # closed form, over the same step as the longer pieces: a kink closer than the step adds only its share
+            n = _items(wr, hr, wfree, wdth, ramped, a, wk, dk)
+            p = q[m0]
+            lo = 0.0
+            up = 0.0
+            dn = 0.0
+            for j in range(n):
+                hi = lo + dk[j]
+                up += wk[j] * max(min(hi, p + hs) - max(lo, p), 0.0)
+                dn += wk[j] * max(min(hi, p) - max(lo, p - hs), 0.0)
+                lo = hi
+            slopes[m0, 0] += up / hs
+            slopes[m0, 1] += dn / hs
             continue
-        unary = np.zeros(n_k)
-        pair = np.zeros((n_k, 3))  # boundary k|k+1: gains of (1,0), (0,1), (1,1)
-        for k in range(n_k):
-            unary[k] = -sign * charge
-        for c in range(nc - 1):
-            a = cuts[c]
-            b = cuts[c + 1]
-            if b <= a:
-                continue
-            m0 = month[a]
-            m1 = month[b - 1]
-            if m1 - m0 > 1:
-                return 0, 0.0, False, nc
-            # the schedule restricted to a piece is optimal for it (the cut multipliers are 0)
-            base = 0.0
-            for t in range(a, b):
-                base += wr[t] * x[t]
-                for i in range(wfree.shape[1]):
-                    base += wfree[t, i] * z[t, i]
+        if m1 - m0 > 1:
+            return 0, 0.0, False
+        # the schedule restricted to a piece is optimal for it (the cut multipliers are 0)
+        base = 0.0
+        for t in range(a, b):
+            base += wr[t] * x[t]
+            for i in range(wfree.shape[1]):
+                base += wfree[t, i] * z[t, i]
+        for s in range(2):
+            sign = 2 * s - 1
             if m0 == m1:
-                if allowed[m0]:
-                    qq[m0] = q[m0] + sign * h[m0]
-                    unary[m0] += (_seg_value(wr, hr, wfree, wdth, rstep, ramped, month, qq, a, b) - base) / h[m0]
+                if allowed[s, m0]:
+                    qq[m0] = q[m0] + sign * hs
+                    g = (_solve_range(wr, hr, wfree, wdth, rstep, ramped, month, qq, 0.0, use_peak, a, b, xs, zs, heap, arg, order) - base) / hs
+                    unary[s, m0] += g
+                    slopes[m0, 2 + (1 - s)] += sign * g
                     qq[m0] = q[m0]
-            else:
-                for j in range(3):
-                    use0 = j != 1
-                    use1 = j != 0
-                    if (use0 and not allowed[m0]) or (use1 and not allowed[m1]):
-                        pair[m0, j] = -np.inf
-                        continue
-                    if use0:
-                        qq[m0] = q[m0] + sign * h[m0]
-                    if use1:
-                        qq[m1] = q[m1] + sign * h[m1]
-                    pair[m0, j] = (_seg_value(wr, hr, wfree, wdth, rstep, ramped, month, qq, a, b) - base) / h[m0]
-                    qq[m0] = q[m0]
-                    qq[m1] = q[m1]
+                continue
+            for j in range(3):
+                use0 = j != 1
+                use1 = j != 0
+                if (use0 and not allowed[s, m0]) or (use1 and not allowed[s, m1]):
+                    pair[s, m0, j] = -np.inf
+                    continue
+                if use0:
+                    qq[m0] = q[m0] + sign * hs
+                if use1:
+                    qq[m1] = q[m1] + sign * hs
+                g = (_solve_range(wr, hr, wfree, wdth, rstep, ramped, month, qq, 0.0, use_peak, a, b, xs, zs, heap, arg, order) - base) / hs
+                pair[s, m0, j] = g
+                if j == 0:
+                    slopes[m0, 2 + (1 - s)] += sign * g
+                elif j == 1:
+                    slopes[m1, 2 + (1 - s)] += sign * g
+                qq[m0] = q[m0]
+                qq[m1] = q[m1]
+    for k in range(n_k):
+        unary[1, k] += slopes[k, 0] - charge
+        unary[0, k] += charge - slopes[k, 1]
+    back = np.zeros((n_k, 2), dtype=np.int64)
+    for s in range(2):
+        sign = 2 * s - 1
         # Viterbi over s_k in {0, 1}: unary terms per month, pair terms of the pieces across a boundary
         v0 = 0.0
-        v1 = unary[0] if allowed[0] else -np.inf
-        back = np.zeros((n_k, 2), dtype=np.int64)
+        v1 = unary[s, 0] if allowed[s, 0] else -np.inf
         for k in range(1, n_k):
-            p10 = pair[k - 1, 0]
-            p01 = pair[k - 1, 1]
-            p11 = pair[k - 1, 2]
+            p10 = pair[s, k - 1, 0]
+            p01 = pair[s, k - 1, 1]
+            p11 = pair[s, k - 1, 2]
             a0 = v0
             a1 = v1 + p10
             n0 = a0 if a0 >= a1 else a1
             back[k, 0] = 0 if a0 >= a1 else 1
-            if allowed[k]:
-                b0 = v0 + p01 + unary[k]
-                b1 = v1 + p11 + unary[k]
+            if allowed[s, k]:
+                b0 = v0 + p01 + unary[s, k]
+                b1 = v1 + p11 + unary[s, k]
                 n1 = b0 if b0 >= b1 else b1
                 back[k, 1] = 0 if b0 >= b1 else 1
             else:
@@ -509,11 +559,152 @@ def _ascent_direction(
             best_sign = sign
             for k in range(n_k):
                 pick[k] = False
-            s = s_last
+            st = s_last
             for k in range(n_k - 1, -1, -1):
-                pick[k] = s == 1
-                s = back[k, s] if k > 0 else 0
-    return best_sign, best_gain, True, nc
+                pick[k] = st == 1
+                st = back[k, st] if k > 0 else 0
+    return best_sign, best_gain, True
+
+
+@njit(cache=True)
+def _model_step(
+    wr: FloatArray,
+    hr: FloatArray,
+    wfree: FloatArray,
+    wdth: FloatArray,
+    ramped: bool,
+    month: IntArray,
+    qmax: FloatArray,
+    charge: float,
+    q: FloatArray,
+    cuts: IntArray,
+    nc: int,
+    slopes: FloatArray,
+    qn: FloatArray,
+    wk: FloatArray,
+    dk: FloatArray,
+) -> bool:  # pragma: no cover - compiled
+    """Every month's peak at once, on a model: its one-interval pieces exact, its longer pieces by their one-sided slopes.
+
+    Writes the model's optimum to ``qn``; returns whether any month moves. The step is only a proposal: it is kept
+    when the true value improves, and optimality is decided by :func:`_test` alone.
+    """
+    n_k = qmax.shape[0]
+    tol = 1e-9 * (1.0 + charge)
+    moved = False
+    n_tot = 0
+    for c in range(nc - 1):
+        if cuts[c + 1] - cuts[c] == 1:
+            n_tot += 1
+    pos = np.empty(n_tot * (wfree.shape[1] + 1) + 1)
+    drop = np.empty_like(pos)
+    # breakpoints of every one-interval piece, grouped by month (months run in time order)
+    first = np.zeros(n_k + 1, dtype=np.int64)
+    nb = 0
+    for c in range(nc - 1):
+        a = cuts[c]
+        if cuts[c + 1] - a != 1:
+            continue
+        n = _items(wr, hr, wfree, wdth, ramped, a, wk, dk)
+        lo = 0.0
+        for j in range(n):
+            lo += dk[j]
+            pos[nb] = lo
+            drop[nb] = wk[j] - (wk[j + 1] if j + 1 < n else 0.0)
+            nb += 1
+        first[month[a] + 1] = nb
+    for k in range(1, n_k + 1):
+        first[k] = max(first[k], first[k - 1])
+    for k in range(n_k):
+        qn[k] = q[k]
+        i0 = first[k]
+        i1 = first[k + 1]
+        g_up = 0.0
+        g_dn = 0.0
+        for i in range(i0, i1):
+            if pos[i] > q[k]:
+                g_up += drop[i]
+            if pos[i] >= q[k]:
+                g_dn += drop[i]
+        up = g_up + slopes[k, 2] - charge
+        dn = g_dn + slopes[k, 3] - charge
+        if up > tol and q[k] < qmax[k]:
+            # the largest P in (q, qmax] whose left slope still pays the charge
+            acc = slopes[k, 2]
+            for i in range(i0, i1):
+                if pos[i] >= qmax[k]:
+                    acc += drop[i]
+            if acc >= charge:
+                qn[k] = qmax[k]
+            else:
+                sel = np.empty(i1 - i0, dtype=np.int64)
+                m = 0
+                for i in range(i0, i1):
+                    if q[k] < pos[i] < qmax[k]:
+                        sel[m] = i
+                        m += 1
+                idx = np.argsort(-pos[sel[:m]])
+                for j in range(m):
+                    i = sel[idx[j]]
+                    acc += drop[i]
+                    if acc >= charge:
+                        qn[k] = pos[i]
+                        break
+        elif dn < -tol and q[k] > 0.0:
+            acc = g_dn + slopes[k, 3]
+            qn[k] = 0.0
+            sel = np.empty(i1 - i0, dtype=np.int64)
+            m = 0
+            for i in range(i0, i1):
+                if 0.0 < pos[i] < q[k]:
+                    sel[m] = i
+                    m += 1
+            idx = np.argsort(-pos[sel[:m]])
+            for j in range(m):
+                i = sel[idx[j]]
+                acc += drop[i]
+                if acc >= charge:
+                    qn[k] = pos[i]
+                    break
+        if qn[k] != q[k]:
+            moved = True
+    return moved
+
+
+@njit(cache=True)
+def _relaxed(
+    wr: FloatArray,
+    hr: FloatArray,
+    wfree: FloatArray,
+    wdth: FloatArray,
+    rstep: float,
+    ramped: bool,
+    month: IntArray,
+    qq: FloatArray,
+    cuts: IntArray,
+    nc: int,
+    pick: npt.NDArray[np.bool_],
+    xs: FloatArray,
+    zs: FloatArray,
+    heap: FloatArray,
+    arg: FloatArray,
+    order: IntArray,
+    wk: FloatArray,
+    dk: FloatArray,
+) -> float:  # pragma: no cover - compiled
+    """Value of the relaxation's pieces that touch the months in ``pick`` at the peaks ``qq``."""
+    v = 0.0
+    for c in range(nc - 1):
+        a = cuts[c]
+        b = cuts[c + 1]
+        if not (pick[month[a]] or pick[month[b - 1]]):
+            continue
+        if b - a == 1:
+            n = _items(wr, hr, wfree, wdth, ramped, a, wk, dk)
+            v += _single_value(wk, dk, n, qq[month[a]])
+        else:
+            v += _solve_range(wr, hr, wfree, wdth, rstep, ramped, month, qq, 0.0, True, a, b, xs, zs, heap, arg, order)
+    return v
 
 
 @njit(cache=True)
@@ -535,18 +726,21 @@ def _inner(
 ) -> tuple[float, bool]:  # pragma: no cover - compiled
     """Best schedule for fixed worths over the monthly peaks ``q`` above the base load (written in place).
 
-    The peaks are searched on the Lagrangian worths ``wfree`` by steepest ascent over sets of months
-    (:func:`_ascent_direction`) with a golden-section line search; returns the objective with the worths
-    ``value_free`` (no multiplier) minus the charge on the actual peaks (per-interval units), and whether
-    the result is certified optimal (see the module docstring).
+    From the unshaved peaks, each round tests optimality (:func:`_test`); where a move pays, every month moves at
+    once to the optimum of a model (:func:`_model_step`) and the move is kept if the true value (a full-year DP)
+    improves; else a golden-section search along the test's best set of months (on the relaxation first, then on
+    the true value). Returns the objective with the worths ``value_free`` (no multiplier) minus the charge on the
+    actual peaks (per-interval units), and whether the result is certified optimal (see the module docstring).
     """
     t_n = wr.shape[0]
     n_k = qmax.shape[0]
+    m_n = wfree.shape[1]
     use_peak = charge_per_interval > 0.0
-    cap = np.empty(t_n)
+    heap = np.empty((4, 64 + t_n * (2 * m_n + 8)))
+    arg = np.empty((2, t_n))
+    order = np.empty(m_n + 1, dtype=np.int64)
     if not use_peak:
-        _caps(q, month, cap_const, False, cap)
-        _solve_fixed(wr, hr, wfree, wdth, rstep, ramped, cap, x, z)
+        _solve_range(wr, hr, wfree, wdth, rstep, ramped, month, qmax, cap_const, False, 0, t_n, x, z, heap, arg, order)
         return _primal(wr, value_free, x, z, month, n_k, charge_per_interval), True
     for k in range(n_k):
         q[k] = qmax[k]
@@ -555,99 +749,150 @@ def _inner(
     pick = np.zeros(n_k, dtype=np.bool_)
     qq = np.empty(n_k)
     cuts = np.empty(t_n + 2, dtype=np.int64)
+    slopes = np.empty((n_k, 4))
+    wk = np.empty(m_n + 2)
+    dk = np.empty(m_n + 2)
+    charge_sum = 0.0
+    hs = 1e-7 * max(1.0, qmax.max())  # the test's step
+    q_try = np.empty(n_k)
+    nc_box = np.zeros(1, dtype=np.int64)
+    x_try = np.empty(t_n)
+    z_try = np.empty_like(z)
 
     def evaluate(qv: FloatArray) -> float:
-        _caps(qv, month, cap_const, True, cap)
-        v = _solve_fixed(wr, hr, wfree, wdth, rstep, ramped, cap, xs, zs)
+        v = _solve_range(wr, hr, wfree, wdth, rstep, ramped, month, qv, cap_const, True, 0, t_n, xs, zs, heap, arg, order)
         for kk in range(n_k):
             v -= charge_per_interval * qv[kk]
         return v
+
+    def phi(tt: float, mode: int, sign: int, pick: npt.NDArray[np.bool_], charge_sum: float) -> float:
+        # the value at q + sign * tt * chi_S: the relaxation's pieces touching S (mode 0) or the true value (mode 1)
+        for kk in range(n_k):
+            qq[kk] = q[kk] + (sign * tt if pick[kk] else 0.0)
+        if mode == 0:
+            return -charge_sum * sign * tt + _relaxed(wr, hr, wfree, wdth, rstep, ramped, month, qq, cuts, nc_box[0], pick, xs, zs, heap, arg, order, wk, dk)
+        return evaluate(qq)
 
     best = evaluate(q)
     x[:] = xs
     z[:, :] = zs
     certified = False
+    use_model = True
+    stalls = 0
+    h_test = hs
     for _it in range(100):
-        sign, gain, ok, nc = _ascent_direction(wr, hr, wfree, wdth, rstep, ramped, month, qmax, charge_per_interval, x, z, q, pick, cuts)
+        nc = _pieces(x, rstep, ramped, 10.0 * h_test, cuts)
+        nc_box[0] = nc
+        sign, gain, ok = _test(
+            wr, hr, wfree, wdth, rstep, ramped, month, qmax, charge_per_interval, x, z, q, cuts, nc, pick, slopes, xs, zs, heap, arg, order, wk, dk, h_test
+        )
         if not ok:
             break
         if sign == 0 or gain <= 1e-6 * (1.0 + charge_per_interval):
             certified = True
             break
-        # golden-section search along sign * chi_S: first on the cut relaxation (only the pieces touching S; exact at q,
-        # an upper bound elsewhere), kept if the true value improves there; else on the true value (full DPs)
+        if h_test < hs:
+            # the finer test still finds a move: search along it as below
+            use_model = False
+        if use_model and _model_step(wr, hr, wfree, wdth, ramped, month, qmax, charge_per_interval, q, cuts, nc, slopes, qq, wk, dk):
+            fc = evaluate(qq)
+            # kept when it improves, or (a few times running) when it does not lose: a move of a peak by rounding
+            # noise (e.g. from an interconnect limit 1e-7 MW above the load) gains nothing but ends the search
+            if fc > best + 1e-12 * (1.0 + abs(best)) or (fc >= best - 1e-12 * (1.0 + abs(best)) and stalls < 3):
+                stalls = 0 if fc > best + 1e-12 * (1.0 + abs(best)) else stalls + 1
+                q[:] = qq
+                best = max(best, fc)
+                x[:] = xs
+                z[:, :] = zs
+                continue
+            use_model = False
+        # search along sign * chi_S: first on the relaxation (only the pieces touching S; exact at q, an upper
+        # bound elsewhere), kept if the true value improves there; else on the true value (full DPs). The function is
+        # concave piecewise linear along the line: the tangents at the ends of a bracket meet at the next trial point
+        # (exact once both lie on the pieces at the maximum), with slopes by a step ``hh``, and halving as a safeguard.
         tmax = np.inf
+        n_s = 0
         for k in range(n_k):
             if pick[k]:
                 tmax = min(tmax, qmax[k] - q[k] if sign > 0 else q[k])
-        n_s = 0
-        for k in range(n_k):
-            n_s += 1 if pick[k] else 0
+                n_s += 1
+        charge_sum = charge_per_interval * n_s
         fc = -np.inf
         for mode in range(2):
             lo = 0.0
+            flo = phi(0.0, mode, sign, pick, charge_sum) if mode == 0 else best
+            slo = gain
             hi = tmax
-            gr = 0.6180339887498949
-            fa = 0.0
-            fb = 0.0
-            a = hi - gr * (hi - lo)
-            b = lo + gr * (hi - lo)
-            for side in range(2):
-                tt = a if side == 0 else b
-                for k in range(n_k):
-                    qq[k] = q[k] + (sign * tt if pick[k] else 0.0)
-                if mode == 0:
-                    v = -charge_per_interval * sign * tt * n_s
-                    for c in range(nc - 1):
-                        if pick[month[cuts[c]]] or pick[month[cuts[c + 1] - 1]]:
-                            v += _seg_value(wr, hr, wfree, wdth, rstep, ramped, month, qq, cuts[c], cuts[c + 1])
-                else:
-                    v = evaluate(qq)
-                if side == 0:
-                    fa = v
-                else:
-                    fb = v
-            for _ls in range(100):
-                if hi - lo <= 1e-10 * max(1.0, tmax):
-                    break
-                new_a = fa >= fb
-                if new_a:
-                    hi = b
-                    b = a
-                    fb = fa
-                    a = hi - gr * (hi - lo)
-                    tt = a
-                else:
-                    lo = a
-                    a = b
-                    fa = fb
-                    b = lo + gr * (hi - lo)
-                    tt = b
-                for k in range(n_k):
-                    qq[k] = q[k] + (sign * tt if pick[k] else 0.0)
-                if mode == 0:
-                    v = -charge_per_interval * sign * tt * n_s
-                    for c in range(nc - 1):
-                        if pick[month[cuts[c]]] or pick[month[cuts[c + 1] - 1]]:
-                            v += _seg_value(wr, hr, wfree, wdth, rstep, ramped, month, qq, cuts[c], cuts[c + 1])
-                else:
-                    v = evaluate(qq)
-                if new_a:
-                    fa = v
-                else:
-                    fb = v
-            step = 0.5 * (lo + hi)
+            fhi = phi(hi, mode, sign, pick, charge_sum)
+            shi = (fhi - phi(hi - min(hs, 0.5 * tmax), mode, sign, pick, charge_sum)) / min(hs, 0.5 * tmax)
+            step = hi
+            fbest = fhi
+            if flo > fbest:
+                step = 0.0
+                fbest = flo
+            if shi < 0.0:
+                for _ls in range(60):
+                    w = hi - lo
+                    if w <= 0.5 * hs:
+                        break  # within the test's step of the maximum
+                    tt = 0.5 * (lo + hi)
+                    if _ls % 3 != 2 and slo > shi:
+                        # the slopes are finite differences of sums with rounding noise: the meeting point is only a
+                        # trial point (kept 1% inside the bracket so that it always shrinks), never a proof
+                        tt = (fhi - flo + slo * lo - shi * hi) / (slo - shi)
+                        tt = min(max(tt, lo + 0.01 * w), hi - 0.01 * w)
+                    ft = phi(tt, mode, sign, pick, charge_sum)
+                    if ft > fbest:
+                        fbest = ft
+                        step = tt
+                    sr = (phi(tt + hs, mode, sign, pick, charge_sum) - ft) / hs
+                    if sr > 0.0:
+                        lo, flo, slo = tt, ft, sr
+                        continue
+                    sl = (ft - phi(tt - hs, mode, sign, pick, charge_sum)) / hs
+                    if sl < 0.0:
+                        hi, fhi, shi = tt, ft, sl
+                        continue
+                    break  # a kink within the test's step of tt: the maximum
             for k in range(n_k):
-                qq[k] = q[k] + (sign * step if pick[k] else 0.0)
+                qv = q[k] + (sign * step if pick[k] else 0.0)
+                # snap to the bounds so that the test can move away from them again
+                qq[k] = 0.0 if qv <= 1e-9 * max(1.0, qmax[k]) else (qmax[k] if qv >= qmax[k] * (1.0 - 1e-12) else qv)
             fc = evaluate(qq)
             if fc > best + 1e-12 * (1.0 + abs(best)):
                 break
-        if fc <= best + 1e-12 * (1.0 + abs(best)):
-            break
-        for k in range(n_k):
-            # snap to the bounds so that the test above can move away from them again
-            q[k] = 0.0 if qq[k] <= 1e-9 * max(1.0, qmax[k]) else (qmax[k] if qq[k] >= qmax[k] * (1.0 - 1e-12) else qq[k])
-        best = evaluate(q)
+        tol = 1e-12 * (1.0 + abs(best))
+        if fc <= best + tol:
+            # the line search stops just short of a kink that the test's step reaches: the largest step that
+            # loses nothing (the kink's distance is below the line search's resolution) moves past it
+            fc = -np.inf
+            if stalls < 3:
+                for e in range(4, -1, -1):
+                    tt = min(hs * 10.0 ** (-e), tmax)
+                    for k in range(n_k):
+                        qv = q[k] + (sign * tt if pick[k] else 0.0)
+                        qq[k] = 0.0 if qv <= 1e-9 * max(1.0, qmax[k]) else (qmax[k] if qv >= qmax[k] * (1.0 - 1e-12) else qv)
+                    v = evaluate(qq)
+                    if v < best - tol:
+                        break
+                    fc = v
+                    q_try[:] = qq
+                    x_try[:] = xs
+                    z_try[:, :] = zs
+            if fc == -np.inf:
+                if h_test > hs * 1e-4:
+                    # the relaxation may differ from the true value within the step (a cut constraint binds
+                    # there): test again with a finer step
+                    h_test *= 1e-3
+                    continue
+                break
+            qq[:] = q_try
+            xs[:] = x_try
+            zs[:, :] = z_try
+        stalls = 0 if fc > best + tol else stalls + 1
+        h_test = hs
+        q[:] = qq
+        best = max(best, fc)
         x[:] = xs
         z[:, :] = zs
     return _primal(wr, value_free, x, z, month, n_k, charge_per_interval), certified
@@ -705,10 +950,11 @@ def _solve_path(
     n_per = period.max() + 1
     # the multiplier of each budget period if the block competed with nothing: cap the period's dearest intervals
     lams = np.zeros(n_per)
+    n_full = int(budget_mwh / (flex_width * dt))
     for k in range(n_per):
-        dear = np.sort(-flex_base[period == k])[::-1]
-        n_full = int(budget_mwh / (flex_width * dt))
-        lams[k] = max(dear[n_full], 0.0) if n_full < dear.shape[0] else 0.0
+        dear = -flex_base[period == k]
+        # the (n_full + 1)-th dearest interval, by selection
+        lams[k] = max(-np.partition(-dear, n_full)[n_full], 0.0) if n_full < dear.shape[0] else 0.0
     lam0 = lams.max()
     # solve at those multipliers and serve the tied intervals (the block's Lagrangian worth exactly 0) in free room up to
     # each budget: the schedule stays optimal for the Lagrangian, so where every binding budget is met exactly (and none
