@@ -245,3 +245,12 @@ def test_every_option_and_argument_has_help() -> None:
 
     walk(typer.main.get_command(app), "mullet")
     assert missing == []
+
+
+def test_progress_bars_leave_no_residue_when_stderr_is_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["network", "simulate", "--paths", "5", "--years", "1", "--format", "json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)
+    assert not err.startswith("\n") and "\n\n" not in err  # a transient bar on a pipe used to leave an empty line
+    code, _out, err = _run(["data", "update", "--source", "nope"], capsys)
+    assert code == 2 and err.startswith("error: source:") and err.count("\n") == 1
