@@ -247,7 +247,14 @@ class PowerSupply(_Model):
 
     market: Annotated[str, Field(description="Electricity market module (mullet.markets), e.g. ERCOT.")] = "ERCOT"
     price_file: Annotated[
-        str | None, Field(description="Spot price CSV/Parquet (interval_start_utc + one column per settlement point); none: the market's bundled prices.")
+        str | None,
+        Field(
+            description="Spot price CSV/Parquet: interval_start_utc + one column per settlement point, or gridstatus-shaped "
+            "(Interval Start, Interval End, Location, Market, LMP/SPP; any ISO); none: the market's bundled prices."
+        ),
+    ] = None
+    price_market: Annotated[
+        str | None, Field(description="gridstatus Market to read from a gridstatus-shaped price_file that holds several, e.g. REAL_TIME_HOURLY.")
     ] = None
     settlement_point: Annotated[
         str,

@@ -17,12 +17,13 @@ import pandas as pd
 
 from mullet.bitcoin.hashprice import mining_value_usd_per_mwh
 from mullet.data import PRICE_RANGE_USD_PER_MWH, check_gaps, check_plausible, load_as_prices, load_system_load, read_table, read_timeseries
+from mullet.data.gridstatus import is_gridstatus_file, read_gridstatus_price_file
 from mullet.errors import DataError, ScenarioError
 from mullet.markets import Market, get_market
 from mullet.network.history import daily_hashprice, utc_day
 from mullet.site import Scenario
 
-__all__ = ["SiteInputs", "build_inputs", "load_price_series"]
+__all__ = ["SiteInputs", "build_inputs", "load_price_series", "price_file_points"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -174,17 +175,53 @@ def _horizon(scenario: Scenario, start: str | None, end: str | None) -> tuple[pd
     return lo, hi
 
 
+def price_file_points(scenario: Scenario) -> list[str]:
+    """Settlement points in the scenario's ``power.price_file``: columns of mullet's layout, or a gridstatus file's locations."""
+    path = scenario.power.price_file
+    if path is None:
+        return []
+    if is_gridstatus_file(path):
+        return [str(c) for c in read_gridstatus_price_file(path, scenario.power.price_market).columns]
+    return [str(c) for c in read_table(path).columns if c != "interval_start_utc"]
+
+
+def _file_series(scenario: Scenario, point: str) -> pd.Series:
+    """One point's prices from ``power.price_file`` [USD/MWh], UTC interval starts, intervals without a price absent.
+
+    mullet's layout (``interval_start_utc`` + one column per point) or a gridstatus-shaped file
+    (``Interval Start``, ``Interval End``, ``Location``, ``Market``, ``LMP``/``SPP``; :mod:`mullet.data.gridstatus`).
+    """
+    path = scenario.power.price_file
+    assert path is not None
+    if not is_gridstatus_file(path):
+        return read_timeseries(path, {point: "finite"})[point]
+    frame = read_gridstatus_price_file(path, scenario.power.price_market)
+    interval = pd.Timedelta(frame.attrs["interval"])
+    if interval < pd.Timedelta("15min"):
+        raise DataError(
+            path,
+            f"interval {interval} (gridstatus {frame.attrs['market']}); allowed: 15 minutes or 1 hour: "
+            f"average it first, e.g. `mullet data gridstatus {path} --freq 15min --out prices.csv`",
+        )
+    series = frame[point].dropna().rename(point)
+    if series.empty:
+        raise DataError(path, f"no prices for location {point!r}")
+    return series
+
+
 def _point_series(scenario: Scenario, market: Market, point: str, field_name: str) -> pd.Series:
-    """Prices of one settlement point [USD/MWh], UTC interval start: from the scenario's price file or the market's bundled data."""
+    """Prices of one settlement point [USD/MWh], UTC interval start: from the scenario's price file or the market's bundled data.
+
+    The one price loader of dispatch, plan, grid and web: a price file may be mullet's layout or gridstatus-shaped.
+    """
     if scenario.power.price_file is not None:
-        raw = read_table(scenario.power.price_file)
-        if point not in raw.columns and field_name == "load_settlement_point" and point in market.settlement_points:
+        points = price_file_points(scenario)
+        if point not in points and field_name == "load_settlement_point" and point in market.settlement_points:
             return market.prices(point)  # the load's zone from the market's bundled data (noted by the caller)
-        if point not in raw.columns:
-            cols = [c for c in raw.columns if c != "interval_start_utc"]
-            raise ScenarioError(f"power.{field_name}: got {point!r}, not a column of {scenario.power.price_file}; allowed: {cols}")
-        series = read_timeseries(scenario.power.price_file, {point: "finite"})[point]
-        check_plausible(series, scenario.power.price_file, point, *PRICE_RANGE_USD_PER_MWH, "ERCOT floor -$250, cap $5,000/MWh")
+        if point not in points:
+            raise ScenarioError(f"power.{field_name}: got {point!r}, not a column of {scenario.power.price_file}; allowed: {points}")
+        series = _file_series(scenario, point)
+        check_plausible(series, scenario.power.price_file, point, *PRICE_RANGE_USD_PER_MWH, "ERCOT floor -$250, cap $5,000/MWh; PJM offer cap $1,000-2,000/MWh")
         return series
     if point not in market.settlement_points:
         raise ScenarioError(f"power.{field_name}: got {point!r}; allowed with bundled {market.name} prices: {list(market.settlement_points)}")
@@ -253,7 +290,7 @@ def _load_price(scenario: Scenario, market: Market, index: pd.DatetimeIndex, hub
         return hub, None
     point = ps.load_settlement_point
     series = _point_series(scenario, market, point, "load_settlement_point")
-    if ps.price_file is not None and point not in read_table(ps.price_file).columns:
+    if ps.price_file is not None and point not in price_file_points(scenario):
         notes.append(f"{point} prices from the bundled {market.name} data (not a column of {ps.price_file})")
     step = _step(series, ps.price_file or f"{market.name} {point} prices")
     model_step = index[1] - index[0] if len(index) > 1 else step

@@ -37,7 +37,8 @@ real-time hourly LMPs at WESTERN HUB and DOMINION HUB, 2025-05-01 04:00 to
 gridstatus-shaped loader), and EIA-930 PJM demand, 2024-07-01..19 (Eastern
 days). Not bundled: load-zone (transmission zone) prices and loads, ancillary
 prices (regulation, reserves), capacity and transmission rates. For a real study
-bring your own prices (gridstatus-shaped files: ``mullet data gridstatus``) and load.
+bring your own prices (a gridstatus-shaped file of whole years as ``power.price_file``:
+dispatch and plan read it directly) and load (``power.four_cp.load_file``).
 """
 
 from __future__ import annotations
