@@ -474,8 +474,8 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
             if len(m) < 24 * 25:
                 where = "the bundled" if cp.load_file is None else cp.load_file
                 raise ScenarioError(
-                    f"power.four_cp: no system load for {year}-{month:02d} ({where} {market.name} load covers "
-                    f"{load_series.index[0]:%Y-%m-%d}..{load_series.index[-1]:%Y-%m-%d}, with gaps); "
+                    f"power.four_cp: no system load for {year}-{month:02d} ({where} {market.name} load spans "
+                    f"{load_series.index[0]:%Y-%m-%d}..{load_series.index[-1]:%Y-%m-%d}); "
                     f"the {market.coincident_peak_name} hours need every peak month of the year; set four_cp.load_file, or rate 0, or mode 'none'"
                 )
         for peak_start in market.peak_intervals(load_series):
