@@ -42,13 +42,14 @@ __all__ = [
 _LABELS = {
     "mining_revenue_usd": "mining",
     "ai_revenue_usd": "AI/HPC",
+    "ai_energy_reimbursement_usd": "AI energy repaid (NNN)",
     "ancillary_revenue_usd": "ancillary / DR",
     "ppa_settlement_usd": "PPA settlement",
     "spot_energy_cost_usd": "spot energy",
     "load_zone_basis_cost_usd": "load-zone basis",
     "retail_adder_cost_usd": "adders",
     "demand_charge_usd": "demand charges",
-    "four_cp_charge_usd": "4CP",
+    "four_cp_charge_usd": "coincident peaks (4CP/5CP)",
     "sla_penalty_usd": "SLA credits",
 }
 _COSTS = {"spot_energy_cost_usd", "load_zone_basis_cost_usd", "retail_adder_cost_usd", "demand_charge_usd", "four_cp_charge_usd", "sla_penalty_usd"}

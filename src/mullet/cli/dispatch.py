@@ -14,14 +14,15 @@ from mullet.runs import Fill, Policy, Solver
 
 _PNL_LABELS = {
     "mining_revenue_usd": "mining revenue",
-    "ai_revenue_usd": "AI/HPC revenue",
+    "ai_revenue_usd": "AI/HPC revenue (contracts)",
+    "ai_energy_reimbursement_usd": "AI energy repaid by triple-net tenants",
     "ancillary_revenue_usd": "ancillary / demand response",
     "ppa_settlement_usd": "PPA settlement (spot - fixed) x volume",
     "spot_energy_cost_usd": "- spot energy (at the PPA hub)",
     "load_zone_basis_cost_usd": "- load-zone basis (load zone - hub)",
     "retail_adder_cost_usd": "- retail adders",
     "demand_charge_usd": "- demand charges",
-    "four_cp_charge_usd": "- 4CP transmission",
+    "four_cp_charge_usd": "- coincident-peak transmission (4CP/5CP)",
     "sla_penalty_usd": "- SLA credits",
     "net_usd": "net",
 }
