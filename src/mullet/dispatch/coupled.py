@@ -592,18 +592,22 @@ def _model_step(
     n_k = qmax.shape[0]
     tol = 1e-9 * (1.0 + charge)
     moved = False
+    # the months the test's slopes would move (the others keep their peak and need no breakpoints)
+    movers = np.zeros(n_k, dtype=np.bool_)
+    for k in range(n_k):
+        movers[k] = (q[k] < qmax[k] and slopes[k, 0] + slopes[k, 2] - charge > tol) or (q[k] > 0.0 and slopes[k, 1] + slopes[k, 3] - charge < -tol)
     n_tot = 0
     for c in range(nc - 1):
-        if cuts[c + 1] - cuts[c] == 1:
+        if cuts[c + 1] - cuts[c] == 1 and movers[month[cuts[c]]]:
             n_tot += 1
     pos = np.empty(n_tot * (wfree.shape[1] + 1) + 1)
     drop = np.empty_like(pos)
-    # breakpoints of every one-interval piece, grouped by month (months run in time order)
+    # breakpoints of every one-interval piece of a moving month, grouped by month (months run in time order)
     first = np.zeros(n_k + 1, dtype=np.int64)
     nb = 0
     for c in range(nc - 1):
         a = cuts[c]
-        if cuts[c + 1] - a != 1:
+        if cuts[c + 1] - a != 1 or not movers[month[a]]:
             continue
         n = _items(wr, hr, wfree, wdth, ramped, a, wk, dk)
         lo = 0.0
@@ -617,6 +621,8 @@ def _model_step(
         first[k] = max(first[k], first[k - 1])
     for k in range(n_k):
         qn[k] = q[k]
+        if not movers[k]:
+            continue
         i0 = first[k]
         i1 = first[k + 1]
         g_up = 0.0
@@ -669,6 +675,62 @@ def _model_step(
         if qn[k] != q[k]:
             moved = True
     return moved
+
+
+@njit(cache=True)
+def _partial(
+    wr: FloatArray,
+    hr: FloatArray,
+    wfree: FloatArray,
+    wdth: FloatArray,
+    rstep: float,
+    ramped: bool,
+    month: IntArray,
+    q: FloatArray,
+    qn: FloatArray,
+    cuts: IntArray,
+    nc: int,
+    x: FloatArray,
+    z: FloatArray,
+    xs: FloatArray,
+    zs: FloatArray,
+    heap: FloatArray,
+    arg: FloatArray,
+    order: IntArray,
+) -> tuple[bool, float]:  # pragma: no cover - compiled
+    """The optimum at the peaks ``qn`` by re-solving only the pieces of :func:`_pieces` (cut at ``q``'s schedule ``x``) whose months move.
+
+    The other pieces keep ``x``: restricted to a piece, an optimal schedule is optimal for the piece (the cut
+    constraints' multipliers are 0), and a piece's problem depends only on its own months' peaks. The pieces' optima
+    are the relaxation's optimum at ``qn``, an upper bound on the true value; where the joined schedule meets every
+    ramp constraint at the cuts it is feasible, hence optimal. Writes it to ``xs``, ``zs`` and returns
+    ``(True, sum(wr x + wfree z))``; ``(False, 0)`` where a cut constraint is violated (then a full DP decides).
+    """
+    t_n = x.shape[0]
+    xs[:] = x
+    zs[:, :] = z
+    for c in range(nc - 1):
+        a = cuts[c]
+        b = cuts[c + 1]
+        touched = False
+        for k in range(month[a], month[b - 1] + 1):
+            if qn[k] != q[k]:
+                touched = True
+        if not touched:
+            continue
+        _solve_range(wr, hr, wfree, wdth, rstep, ramped, month, qn, 0.0, True, a, b, xs, zs, heap, arg, order)
+        if ramped:
+            lim = rstep * (1.0 + 1e-12) + 1e-9
+            if a > 0 and abs(xs[a] - xs[a - 1]) > lim:
+                return False, 0.0
+            if b < t_n and abs(xs[b] - xs[b - 1]) > lim:
+                return False, 0.0
+    total = 0.0
+    for t in range(t_n):
+        total += wr[t] * xs[t]
+        for i in range(wfree.shape[1]):
+            total += wfree[t, i] * zs[t, i]
+    return True, total
 
 
 @njit(cache=True)
@@ -795,7 +857,12 @@ def _inner(
             # the finer test still finds a move: search along it as below
             use_model = False
         if use_model and _model_step(wr, hr, wfree, wdth, ramped, month, qmax, charge_per_interval, q, cuts, nc, slopes, qq, wk, dk):
-            fc = evaluate(qq)
+            done, fc = _partial(wr, hr, wfree, wdth, rstep, ramped, month, q, qq, cuts, nc, x, z, xs, zs, heap, arg, order)
+            if done:
+                for kk in range(n_k):
+                    fc -= charge_per_interval * qq[kk]
+            else:
+                fc = evaluate(qq)
             # kept when it improves, or (a few times running) when it does not lose: a move of a peak by rounding
             # noise (e.g. from an interconnect limit 1e-7 MW above the load) gains nothing but ends the search
             if fc > best + 1e-12 * (1.0 + abs(best)) or (fc >= best - 1e-12 * (1.0 + abs(best)) and stalls < 3):
