@@ -14,6 +14,11 @@ from hypothesis import strategies as st
 from mullet.data import load_ercot_hub_prices
 from mullet.dispatch import build_inputs, dispatch, dispatch_inputs
 from mullet.dispatch.coupled import (
+    _Arrays,
+    _arrays,
+    _partial,
+    _pieces,
+    _solve_range,
     coupled_objective_usd,
     coupled_unsupported,
     coupled_values,
@@ -313,3 +318,77 @@ def test_plan_of_a_coupled_site_says_which_solver_ran() -> None:
     assert result.completed_paths == 2
     assert any(n.startswith("site dispatch: coupled solver, exact (ramp limit, monthly demand charge, flexible-AI energy budget") for n in result.notes)
     assert not plan_couplings(load_scenario(ROOT / "scenarios/iren_childress_ai_campus.toml"))
+
+
+# --- the peak search's shortcuts, at the edge of their conditions ---------------------------------------------
+
+
+def _kernel_arrays(x: SiteInputs) -> tuple[_Arrays, dict[str, np.ndarray]]:
+    a = _arrays(x)
+    t_n, m_n = x.n, a.wfree.shape[2]
+    work = {
+        "heap": np.empty((4, 64 + t_n * (2 * m_n + 8))),
+        "arg": np.empty((2, t_n)),
+        "order": np.empty(m_n + 1, dtype=np.int64),
+        "xs": np.empty(t_n),
+        "zs": np.empty((t_n, m_n)),
+    }
+    return a, work
+
+
+@pytest.mark.parametrize(("aug_peak_mw", "joined"), [(6.0, True), (6.0 - 1e-6, False), (3.0, False), (10.0 - 1e-6, True)])
+def test_partial_resolve_only_where_the_joined_schedule_meets_the_ramp(aug_peak_mw: float, joined: bool) -> None:
+    # a 10 MW fleet ramping 4 MW/h runs flat out over midnight July 31 / August 1 (every ramp constraint slack, every
+    # interval its own piece); shaving August's peak re-solves August alone: the join at midnight meets the ramp only
+    # down to 6 MW (10 - 4), and just below that the full DP must decide
+    x = make_inputs(
+        [0, 0, 0, 0], [100] * 4, [10.0], import_limit_mw=15.0, firm_ai_mw=5.0, ramp_mw_per_h=[4.0], demand_charge_usd_per_mw_month=1.0, start="2023-07-31 22:00"
+    )
+    a, w = _kernel_arrays(x)
+    q = a.qmax[0].copy()
+    xr, z = np.empty(4), np.empty((4, 0))
+    _solve_range(a.wr[0], a.hr[0], a.wfree[0], a.wdth[0], a.rstep, True, a.month, q, a.cap_const, True, 0, 4, xr, z, w["heap"], w["arg"], w["order"])
+    np.testing.assert_allclose(xr, 10.0)
+    cuts = np.empty(6, dtype=np.int64)
+    nc = _pieces(xr, a.rstep, True, 0.0, cuts)
+    assert list(cuts[:nc]) == [0, 1, 2, 3, 4]
+    qn = np.array([q[0], aug_peak_mw])
+    ok, value = _partial(
+        a.wr[0], a.hr[0], a.wfree[0], a.wdth[0], a.rstep, True, a.month, q, qn, cuts, nc, xr, z, w["xs"], w["zs"], w["heap"], w["arg"], w["order"]
+    )
+    assert ok == joined
+    full = _solve_range(
+        a.wr[0], a.hr[0], a.wfree[0], a.wdth[0], a.rstep, True, a.month, qn, a.cap_const, True, 0, 4, w["xs"], w["zs"], w["heap"], w["arg"], w["order"]
+    )
+    if joined:
+        assert value == pytest.approx(full, rel=1e-12)
+    else:
+        # the relaxation's optimum (August alone) is above the true one there: the shortcut must not be taken
+        assert 100 * (10 + 10 + 2 * aug_peak_mw) > full + 1e-9
+
+
+def test_pieces_keep_a_ramp_constraint_slack_by_less_than_the_margin() -> None:
+    # ramp 4 MW per interval: 0 -> 4 binds (never cut), 4 -> 4 is slack (cut), 4 -> 1e-7 is slack by only 1e-7 MW
+    x = np.array([0.0, 4.0, 4.0, 1e-7])
+    cuts = np.empty(6, dtype=np.int64)
+    assert list(cuts[: _pieces(x, 4.0, True, 0.0, cuts)]) == [0, 2, 3, 4]
+    assert list(cuts[: _pieces(x, 4.0, True, 1e-5, cuts)]) == [0, 2, 4]  # within the margin: kept
+    assert list(cuts[: _pieces(x, 4.0, False, 1e-5, cuts)]) == [0, 1, 2, 3, 4]  # no ramp: every interval alone
+
+
+def test_a_year_of_shaved_peaks_equals_the_lp(hourly_hub_files: dict[str, Path]) -> None:
+    # a full hourly year at a low hashprice: the demand charge shaves most months' peaks, the ramp binds around
+    # every price spike and the flexible budget binds, so the model step, the partial re-solves and the line
+    # search all run; the objective must still be the LP's
+    sc = load_scenario(ROOT / "scenarios/cleanspark_measured_hybrid.toml")
+    price = pd.read_parquet(hourly_hub_files["HB_NORTH"]).set_index("interval_start_utc")["HB_NORTH"].loc["2023-01-01":].to_numpy()[:8760]
+    x = planning_site_inputs(sc, 110.0, 110.0)
+    cost = price + 4.0
+    for scale in (20.0, 25.0):
+        value = np.full((8760, 1), scale)
+        xi = replace(x, mining_value_usd_per_mwh=value, price_usd_per_mwh=cost)
+        s, lp = solve_coupled(xi), solve_lp(xi)
+        assert s.certified
+        assert s.objective_usd == pytest.approx(lp.objective_usd, rel=1e-7)
+        peaks = pd.Series(s.mining_mw.sum(axis=1) + s.flex_mw.sum(axis=1)).groupby(xi.month).max()
+        assert (peaks < xi.import_limit_mw - 1.0).sum() >= 3  # several months shaved
