@@ -583,11 +583,14 @@ def _model_step(
     qn: FloatArray,
     wk: FloatArray,
     dk: FloatArray,
-) -> bool:  # pragma: no cover - compiled
+) -> tuple[bool, bool]:  # pragma: no cover - compiled
     """Every month's peak at once, on a model: its one-interval pieces exact, its longer pieces by their one-sided slopes.
 
-    Writes the model's optimum to ``qn``; returns whether any month moves. The step is only a proposal: it is kept
-    when the true value improves, and optimality is decided by :func:`_test` alone.
+    Writes the model's optimum to ``qn``; returns whether any month moves, and whether the model is exact: no piece
+    longer than one interval touches a moving month. Then the relaxation is separable between the moving months and
+    the rest, each moving month's peak is its exact optimum and the rest is optimal by the test, so ``qn`` maximizes
+    the relaxation; where the true value meets it there (:func:`_partial`), ``qn`` is optimal. Otherwise the step is
+    only a proposal, kept when the true value improves.
     """
     n_k = qmax.shape[0]
     tol = 1e-9 * (1.0 + charge)
@@ -674,7 +677,15 @@ def _model_step(
                     break
         if qn[k] != q[k]:
             moved = True
-    return moved
+    exact = True
+    for c in range(nc - 1):
+        a = cuts[c]
+        b = cuts[c + 1]
+        if b - a > 1:
+            for k in range(month[a], month[b - 1] + 1):
+                if qn[k] != q[k]:
+                    exact = False
+    return moved, exact
 
 
 @njit(cache=True)
@@ -856,11 +867,22 @@ def _inner(
         if h_test < hs:
             # the finer test still finds a move: search along it as below
             use_model = False
-        if use_model and _model_step(wr, hr, wfree, wdth, ramped, month, qmax, charge_per_interval, q, cuts, nc, slopes, qq, wk, dk):
+        moved, exact = (
+            _model_step(wr, hr, wfree, wdth, ramped, month, qmax, charge_per_interval, q, cuts, nc, slopes, qq, wk, dk) if use_model else (False, False)
+        )
+        if moved:
             done, fc = _partial(wr, hr, wfree, wdth, rstep, ramped, month, q, qq, cuts, nc, x, z, xs, zs, heap, arg, order)
             if done:
                 for kk in range(n_k):
                     fc -= charge_per_interval * qq[kk]
+                if exact and h_test == hs:
+                    # the relaxation's maximum, met by the true value: optimal (see _model_step)
+                    q[:] = qq
+                    best = fc
+                    x[:] = xs
+                    z[:, :] = zs
+                    certified = True
+                    break
             else:
                 fc = evaluate(qq)
             # kept when it improves, or (a few times running) when it does not lose: a move of a peak by rounding
