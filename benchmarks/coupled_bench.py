@@ -53,14 +53,17 @@ def path_arrays(x: SiteInputs, n_paths: int, seed: int) -> tuple[np.ndarray, np.
     return value, cost
 
 
-def _chunk(args: tuple[int, int]) -> tuple[int, int, float]:
+def _chunk(args: tuple[int, int]) -> tuple[int, int, float, float]:
     seed, n = args
     x = hourly_site_year()
     value, cost = path_arrays(x, n, seed)
     coupled_values(x, value[:1], cost[:1])  # load the compiled kernels
-    t0 = time.process_time()
-    _, cert = coupled_values(x, value, cost)
-    return n, int(cert.sum()), time.process_time() - t0
+    t0, c0 = time.perf_counter(), time.process_time()
+    certified = 0
+    for i in range(0, n, 500):  # batches of 500 paths, as a planner's chunk
+        _, cert = coupled_values(x, value[i : i + 500], cost[i : i + 500])
+        certified += int(cert.sum())
+    return n, certified, time.process_time() - c0, time.perf_counter() - t0
 
 
 def bench_coupled(rows: list[str]) -> None:
@@ -109,18 +112,21 @@ def bench_coupled(rows: list[str]) -> None:
     )
     # a pool of processes (as the planner runs): wall time incl. each worker loading the cached kernels
     workers = os.cpu_count() or 1
-    n_big = 2000
+    n_big = 10_000
     sizes = [n_big // workers] * workers
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers) as pool:
         parts = list(pool.map(_chunk, [(100 + i, n) for i, n in enumerate(sizes)]))
     wall_pool = time.perf_counter() - t0
     done = sum(p[0] for p in parts)
+    cert_pool = sum(p[1] for p in parts)
     cpu_pool = sum(p[2] for p in parts)
+    wall_solve = max(p[3] for p in parts)  # the slowest worker's solving time, start-up excluded
     rows.append(
-        f"| coupled solver, {done:,} hourly site-years, pool of {workers} processes | {done / wall_pool:,.0f} site-years/s wall "
-        f"(incl. worker start-up), {done / cpu_pool:,.0f} per CPU-second in the kernel | target >= 1,000 site-years/s and > 100x the LP; "
-        f"ratio to the LP {done / wall_pool / lp_rate:,.0f}x |"
+        f"| coupled solver, {done:,} hourly site-years, pool of {workers} processes | **{done / wall_solve:,.0f} site-years/s** wall while solving "
+        f"({done / wall_pool:,.0f}/s incl. worker start-up: data, price years, kernel load), {done / cpu_pool:,.0f} per CPU-second in the kernel; "
+        f"{cert_pool:,} certified | target >= 1,000 site-years/s and > 100x the LP: {done / wall_solve / lp_rate:,.0f}x the LP in one process, "
+        f"{done / wall_solve / (workers * lp_rate):,.0f}x an LP pool of {workers} |"
     )
 
 

@@ -69,6 +69,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 _BIG = 1e15
 """Slope of the walls that keep the value function inside its domain [USD/MW per interval]."""
+_BATCH = 32
+"""Paths per call of the batch kernel in :func:`coupled_values`."""
 
 
 # --- heaps of breakpoints (min-heaps on a key; the left heap stores negated positions) ---------------------
@@ -1386,6 +1388,18 @@ def coupled_values(
         demand charge, as :func:`coupled_objective_usd`) and whether each path's optimum is certified.
     """
     n_p = np.shape(value_usd_per_mwh)[0]
+    if n_p > _BATCH:
+        # in batches: the per-path arrays of a batch stay in cache (one pass over many paths is bound by memory)
+        parts = [
+            coupled_values(
+                x,
+                value_usd_per_mwh[i : i + _BATCH],
+                cost_usd_per_mwh[i : i + _BATCH],
+                None if as_price_usd_per_mw_h is None else as_price_usd_per_mw_h[i : i + _BATCH],
+            )
+            for i in range(0, n_p, _BATCH)
+        ]
+        return np.concatenate([o for o, _ in parts]), np.concatenate([c for _, c in parts])
     if as_price_usd_per_mw_h is None:
         as_price_usd_per_mw_h = np.broadcast_to(x.as_price_usd_per_mw_h, (n_p, *x.as_price_usd_per_mw_h.shape))
     a = _arrays(x, value_usd_per_mwh, cost_usd_per_mwh, as_price_usd_per_mw_h)
