@@ -254,7 +254,8 @@ def test_quarter_hour_awards_keep_the_lp() -> None:
 # --- batch over paths, auto's choice and errors -----------------------------------------------------------
 
 
-def test_batch_over_paths_equals_one_by_one(hourly_hub_files: dict[str, Path]) -> None:
+def test_batch_over_paths_equals_one_by_one(hourly_hub_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mullet.dispatch.coupled._BATCH", 3)  # 4 paths: a batch of 3 and one of 1
     sc = load_scenario(ROOT / "scenarios/cleanspark_measured_hybrid.toml")
     sc = sc.model_copy(update={"power": sc.power.model_copy(update={"price_file": str(hourly_hub_files["HB_NORTH"]), "missing_intervals": "ffill"})})
     x = build_inputs(sc, "2023-07-28", "2023-08-04")
