@@ -337,11 +337,12 @@ def _kernel_arrays(x: SiteInputs) -> tuple[_Arrays, dict[str, np.ndarray]]:
     return a, work
 
 
-@pytest.mark.parametrize(("aug_peak_mw", "joined"), [(6.0, True), (6.0 - 1e-6, False), (3.0, False), (10.0 - 1e-6, True)])
-def test_partial_resolve_only_where_the_joined_schedule_meets_the_ramp(aug_peak_mw: float, joined: bool) -> None:
+@pytest.mark.parametrize(("aug_peak_mw", "extended"), [(6.0, False), (6.0 - 1e-6, True), (3.0, True), (10.0 - 1e-6, False)])
+def test_partial_resolve_takes_in_pieces_where_the_join_breaks_the_ramp(aug_peak_mw: float, extended: bool) -> None:
     # a 10 MW fleet ramping 4 MW/h runs flat out over midnight July 31 / August 1 (every ramp constraint slack, every
-    # interval its own piece); shaving August's peak re-solves August alone: the join at midnight meets the ramp only
-    # down to 6 MW (10 - 4), and just below that the full DP must decide
+    # interval its own piece); shaving August's peak re-solves August alone while the join at midnight meets the
+    # ramp (down to 6 MW = 10 - 4); just below that the re-solved range must take in July's hours; either way the
+    # result is the full DP's
     x = make_inputs(
         [0, 0, 0, 0], [100] * 4, [10.0], import_limit_mw=15.0, firm_ai_mw=5.0, ramp_mw_per_h=[4.0], demand_charge_usd_per_mw_month=1.0, start="2023-07-31 22:00"
     )
@@ -354,18 +355,17 @@ def test_partial_resolve_only_where_the_joined_schedule_meets_the_ramp(aug_peak_
     nc = _pieces(xr, a.rstep, True, 0.0, cuts)
     assert list(cuts[:nc]) == [0, 1, 2, 3, 4]
     qn = np.array([q[0], aug_peak_mw])
-    ok, value = _partial(
+    ok, value, took_in = _partial(
         a.wr[0], a.hr[0], a.wfree[0], a.wdth[0], a.rstep, True, a.month, q, qn, cuts, nc, xr, z, w["xs"], w["zs"], w["heap"], w["arg"], w["order"]
     )
-    assert ok == joined
+    assert ok
+    assert (w["xs"][1] < 10.0 - 1e-9) == extended == took_in
+    partial_x = w["xs"].copy()
     full = _solve_range(
         a.wr[0], a.hr[0], a.wfree[0], a.wdth[0], a.rstep, True, a.month, qn, a.cap_const, True, 0, 4, w["xs"], w["zs"], w["heap"], w["arg"], w["order"]
     )
-    if joined:
-        assert value == pytest.approx(full, rel=1e-12)
-    else:
-        # the relaxation's optimum (August alone) is above the true one there: the shortcut must not be taken
-        assert 100 * (10 + 10 + 2 * aug_peak_mw) > full + 1e-9
+    assert value == pytest.approx(full, rel=1e-12)
+    assert (np.abs(np.diff(partial_x)) <= 4.0 + 1e-9).all()
 
 
 def test_pieces_keep_a_ramp_constraint_slack_by_less_than_the_margin() -> None:

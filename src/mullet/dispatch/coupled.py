@@ -423,6 +423,60 @@ def _pieces(x: FloatArray, rstep: float, ramped: bool, margin: float, cuts: IntA
 
 
 @njit(cache=True)
+def _viterbi(unary: FloatArray, pair: FloatArray, allowed: npt.NDArray[np.bool_], back: IntArray) -> float:  # pragma: no cover - compiled
+    """Best total gain rate of a set of months moved together (unary terms per month, pair terms of the pieces across a boundary).
+
+    Over ``s_k`` in {0, 1} along the chain of months; ``back`` (K, 2) keeps the choices for :func:`_viterbi_set`.
+    """
+    n_k = unary.shape[0]
+    v0 = 0.0
+    v1 = unary[0] if allowed[0] else -np.inf
+    for k in range(1, n_k):
+        a0 = v0
+        a1 = v1 + pair[k - 1, 0]
+        back[k, 0] = 0 if a0 >= a1 else 1
+        n0 = a0 if a0 >= a1 else a1
+        if allowed[k]:
+            b0 = v0 + pair[k - 1, 1] + unary[k]
+            b1 = v1 + pair[k - 1, 2] + unary[k]
+            back[k, 1] = 0 if b0 >= b1 else 1
+            n1 = b0 if b0 >= b1 else b1
+        else:
+            n1 = -np.inf
+        v0 = n0
+        v1 = n1
+    return v0 if v0 >= v1 else v1
+
+
+@njit(cache=True)
+def _viterbi_set(
+    unary: FloatArray, pair: FloatArray, allowed: npt.NDArray[np.bool_], back: IntArray, pick: npt.NDArray[np.bool_]
+) -> None:  # pragma: no cover - compiled
+    """The best set of :func:`_viterbi` (run it again so that ``back`` is this one's) in ``pick``."""
+    n_k = unary.shape[0]
+    v0 = 0.0
+    v1 = unary[0] if allowed[0] else -np.inf
+    for k in range(1, n_k):
+        a0 = v0
+        a1 = v1 + pair[k - 1, 0]
+        back[k, 0] = 0 if a0 >= a1 else 1
+        n0 = a0 if a0 >= a1 else a1
+        if allowed[k]:
+            b0 = v0 + pair[k - 1, 1] + unary[k]
+            b1 = v1 + pair[k - 1, 2] + unary[k]
+            back[k, 1] = 0 if b0 >= b1 else 1
+            n1 = b0 if b0 >= b1 else b1
+        else:
+            n1 = -np.inf
+        v0 = n0
+        v1 = n1
+    st = 0 if v0 >= v1 else 1
+    for k in range(n_k - 1, -1, -1):
+        pick[k] = st == 1
+        st = back[k, st] if k > 0 else 0
+
+
+@njit(cache=True)
 def _test(
     wr: FloatArray,
     hr: FloatArray,
@@ -448,7 +502,7 @@ def _test(
     wk: FloatArray,
     dk: FloatArray,
     hs: float,
-) -> tuple[int, float, bool]:  # pragma: no cover - compiled
+) -> tuple[int, float, bool, float]:  # pragma: no cover - compiled
     """The best move of a set of monthly peaks together, or none: the optimality test of the peaks.
 
     On the relaxation of :func:`_pieces` each piece depends on at most two adjacent months. The value is
@@ -493,7 +547,7 @@ def _test(
             slopes[m0, 1] += dn / hs
             continue
         if m1 - m0 > 1:
-            return 0, 0.0, False
+            return 0, 0.0, False, 0.0
         # the schedule restricted to a piece is optimal for it (the cut multipliers are 0)
         base = 0.0
         for t in range(a, b):
@@ -533,39 +587,23 @@ def _test(
         unary[0, k] += charge - slopes[k, 1]
     back = np.zeros((n_k, 2), dtype=np.int64)
     for s in range(2):
-        sign = 2 * s - 1
-        # Viterbi over s_k in {0, 1}: unary terms per month, pair terms of the pieces across a boundary
-        v0 = 0.0
-        v1 = unary[s, 0] if allowed[s, 0] else -np.inf
-        for k in range(1, n_k):
-            p10 = pair[s, k - 1, 0]
-            p01 = pair[s, k - 1, 1]
-            p11 = pair[s, k - 1, 2]
-            a0 = v0
-            a1 = v1 + p10
-            n0 = a0 if a0 >= a1 else a1
-            back[k, 0] = 0 if a0 >= a1 else 1
-            if allowed[s, k]:
-                b0 = v0 + p01 + unary[s, k]
-                b1 = v1 + p11 + unary[s, k]
-                n1 = b0 if b0 >= b1 else b1
-                back[k, 1] = 0 if b0 >= b1 else 1
-            else:
-                n1 = -np.inf
-            v0 = n0
-            v1 = n1
-        s_last = 0 if v0 >= v1 else 1
-        gain = v0 if v0 >= v1 else v1
+        gain = _viterbi(unary[s], pair[s], allowed[s], back)
         if gain > best_gain:
             best_gain = gain
-            best_sign = sign
-            for k in range(n_k):
-                pick[k] = False
-            st = s_last
-            for k in range(n_k - 1, -1, -1):
-                pick[k] = st == 1
-                st = back[k, st] if k > 0 else 0
-    return best_sign, best_gain, True
+            best_sign = 2 * s - 1
+            _viterbi_set(unary[s], pair[s], allowed[s], back, pick)
+    # the best move of the months the model keeps (their one-sided slopes within 1e-9 of the charge) alone: where
+    # it gains nothing, those months are optimal given the others (see _model_step)
+    tol = 1e-9 * (1.0 + charge)
+    rest_gain = 0.0
+    for k in range(n_k):
+        mover = (q[k] < qmax[k] and slopes[k, 0] + slopes[k, 2] - charge > tol) or (q[k] > 0.0 and slopes[k, 1] + slopes[k, 3] - charge < -tol)
+        if mover:
+            allowed[0, k] = False
+            allowed[1, k] = False
+    for s in range(2):
+        rest_gain = max(rest_gain, _viterbi(unary[s], pair[s], allowed[s], back))
+    return best_sign, best_gain, True, rest_gain
 
 
 @njit(cache=True)
@@ -710,40 +748,77 @@ def _partial(
     heap: FloatArray,
     arg: FloatArray,
     order: IntArray,
-) -> tuple[bool, float]:  # pragma: no cover - compiled
+) -> tuple[bool, float, bool]:  # pragma: no cover - compiled
     """The optimum at the peaks ``qn`` by re-solving only the pieces of :func:`_pieces` (cut at ``q``'s schedule ``x``) whose months move.
 
     The other pieces keep ``x``: restricted to a piece, an optimal schedule is optimal for the piece (the cut
-    constraints' multipliers are 0), and a piece's problem depends only on its own months' peaks. The pieces' optima
-    are the relaxation's optimum at ``qn``, an upper bound on the true value; where the joined schedule meets every
-    ramp constraint at the cuts it is feasible, hence optimal. Writes it to ``xs``, ``zs`` and returns
-    ``(True, sum(wr x + wfree z))``; ``(False, 0)`` where a cut constraint is violated (then a full DP decides).
+    constraints' multipliers are 0), and a piece's problem depends only on its own months' peaks. Each moving
+    piece is solved alone (a range with free ends); where a range's schedule breaks the ramp at an end, it takes in
+    the next piece there (merging with a range solved before) and is solved again. The ranges' optima and
+    the kept pieces form the optimum of a relaxation at ``qn`` (cut at the ranges' ends and the kept cuts), an upper
+    bound on the true value; where the joined schedule meets every ramp constraint it is feasible, hence optimal.
+    Writes it to ``xs``, ``zs`` and returns ``(True, sum(wr x + wfree z), extended)``; ``(False, 0, extended)`` where
+    it cannot (then a full DP decides). ``extended``: some range took in a piece whose months do not move (its
+    relaxation is then tighter than the one cut at every piece).
     """
     t_n = x.shape[0]
     xs[:] = x
     zs[:, :] = z
+    lim = rstep * (1.0 + 1e-12) + 1e-9
+    touched = np.zeros(nc, dtype=np.bool_)
     for c in range(nc - 1):
-        a = cuts[c]
-        b = cuts[c + 1]
-        touched = False
-        for k in range(month[a], month[b - 1] + 1):
+        for k in range(month[cuts[c]], month[cuts[c + 1] - 1] + 1):
             if qn[k] != q[k]:
-                touched = True
-        if not touched:
+                touched[c] = True
+    starts = np.empty(nc, dtype=np.int64)  # the ranges solved so far, as piece indices [starts[r], ends[r])
+    ends = np.empty(nc, dtype=np.int64)
+    n_r = 0
+    c = 0
+    extended = False
+    while c < nc - 1:
+        if not touched[c]:
+            c += 1
             continue
-        _solve_range(wr, hr, wfree, wdth, rstep, ramped, month, qn, 0.0, True, a, b, xs, zs, heap, arg, order)
-        if ramped:
-            lim = rstep * (1.0 + 1e-12) + 1e-9
-            if a > 0 and abs(xs[a] - xs[a - 1]) > lim:
-                return False, 0.0
-            if b < t_n and abs(xs[b] - xs[b - 1]) > lim:
-                return False, 0.0
+        ca = c
+        cb = c + 1
+        solved = False
+        for _ext in range(64):
+            _solve_range(wr, hr, wfree, wdth, rstep, ramped, month, qn, 0.0, True, cuts[ca], cuts[cb], xs, zs, heap, arg, order)
+            if not ramped:
+                solved = True
+                break
+            ok_a = ca == 0 or abs(xs[cuts[ca]] - xs[cuts[ca] - 1]) <= lim
+            ok_b = cb == nc - 1 or abs(xs[cuts[cb]] - xs[cuts[cb] - 1]) <= lim
+            if ok_a and ok_b:
+                solved = True
+                break
+            extended = True
+            if not ok_a:
+                ca -= 1
+                if n_r > 0 and ca < ends[n_r - 1]:
+                    n_r -= 1
+                    ca = starts[n_r]
+            if not ok_b:
+                cb += 1
+        if not solved:
+            return False, 0.0, extended
+        if n_r > 0 and ca < ends[n_r - 1]:
+            return False, 0.0, extended  # cannot happen: a left step merges; kept as a guard
+        starts[n_r] = ca
+        ends[n_r] = cb
+        n_r += 1
+        c = cb
+    if ramped:
+        # every join (a range next to a kept piece or to another range) must meet the ramp
+        for t in range(1, t_n):
+            if abs(xs[t] - xs[t - 1]) > lim:
+                return False, 0.0, extended
     total = 0.0
     for t in range(t_n):
         total += wr[t] * xs[t]
         for i in range(wfree.shape[1]):
             total += wfree[t, i] * zs[t, i]
-    return True, total
+    return True, total, extended
 
 
 @njit(cache=True)
@@ -858,7 +933,7 @@ def _inner(
     for _it in range(100):
         nc = _pieces(x, rstep, ramped, 10.0 * h_test, cuts)
         nc_box[0] = nc
-        sign, gain, ok = _test(
+        sign, gain, ok, rest_gain = _test(
             wr, hr, wfree, wdth, rstep, ramped, month, qmax, charge_per_interval, x, z, q, cuts, nc, pick, slopes, xs, zs, heap, arg, order, wk, dk, h_test
         )
         if not ok:
@@ -873,11 +948,11 @@ def _inner(
             _model_step(wr, hr, wfree, wdth, ramped, month, qmax, charge_per_interval, q, cuts, nc, slopes, qq, wk, dk) if use_model else (False, False)
         )
         if moved:
-            done, fc = _partial(wr, hr, wfree, wdth, rstep, ramped, month, q, qq, cuts, nc, x, z, xs, zs, heap, arg, order)
+            done, fc, extended = _partial(wr, hr, wfree, wdth, rstep, ramped, month, q, qq, cuts, nc, x, z, xs, zs, heap, arg, order)
             if done:
                 for kk in range(n_k):
                     fc -= charge_per_interval * qq[kk]
-                if exact and h_test == hs:
+                if exact and not extended and h_test == hs and rest_gain <= 1e-6 * (1.0 + charge_per_interval):
                     # the relaxation's maximum, met by the true value: optimal (see _model_step)
                     q[:] = qq
                     best = fc
