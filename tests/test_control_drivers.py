@@ -1,6 +1,7 @@
 """Every miner driver against the emulator: the same contract (BaseDriverTest), plus firmware specifics.
 
-Loopback only; physics on a scaled clock (100x) so a 5 s sleep takes 50 ms of wall time.
+Loopback only; physics on a virtual clock the test moves (deterministic: a 5 s sleep takes no wall time and no
+load on the machine can make the physics run ahead of the test).
 """
 
 from __future__ import annotations
@@ -12,19 +13,18 @@ from typing import Any
 
 import pytest
 
-from mullet.control.clock import ScaledClock
+from mullet.control.clock import VirtualClock
 from mullet.control.config import Credentials
 from mullet.control.drivers import DriverError, LuxOSDriver, MinerDriver, UnsupportedCommand, make_driver
 from mullet.control.drivers.cgminer import rpc_request
 from mullet.control.emulator import EmulatedFleet, MinerSpec
 
-SPEED = 100.0
 SPEC = MinerSpec.from_catalog("Antminer S21")
 
 
 def run(fn: Callable[[EmulatedFleet, list[MinerDriver]], Awaitable[Any]], firmware: str, n: int = 2, password: str = "", timeout_s: float = 0.5) -> Any:
     async def main() -> Any:
-        clock = ScaledClock(SPEED)
+        clock = VirtualClock()
         async with EmulatedFleet(n, firmware, SPEC, clock=clock, password=password) as fleet:
             creds = Credentials(user="root", password=password) if firmware == "braiins" else None
             drivers = [
@@ -45,8 +45,8 @@ def run(fn: Callable[[EmulatedFleet, list[MinerDriver]], Awaitable[Any]], firmwa
     return asyncio.run(main())
 
 
-async def settle(emulated_s: float) -> None:
-    await asyncio.sleep(emulated_s / SPEED)
+async def settle(fleet: EmulatedFleet, emulated_s: float) -> None:
+    await fleet.clock.sleep(emulated_s)
 
 
 class BaseDriverTest:
@@ -87,17 +87,17 @@ class BaseDriverTest:
                     await d.set_power_target(3000)
                 return
             await d.sleep()
-            await settle(SPEC.sleep_s * 1.5)
+            await settle(fleet, SPEC.sleep_s * 1.5)
             r = await d.read()
             assert r.power_w == pytest.approx(SPEC.idle_power_w) and r.hashrate_ths == 0
             await d.wake()
-            await settle(SPEC.wake_s / 2)
+            await settle(fleet, SPEC.wake_s / 2)
             mid = (await d.read()).power_w
             assert mid is not None and SPEC.idle_power_w < mid < SPEC.nominal_power_w  # wakes ramp, they do not jump
-            await settle(SPEC.wake_s)
+            await settle(fleet, SPEC.wake_s)
             assert (await d.read()).power_w == pytest.approx(SPEC.nominal_power_w)
             await d.set_power_target(2500)
-            await settle(SPEC.target_s * 1.5)
+            await settle(fleet, SPEC.target_s * 1.5)
             assert (await d.read()).power_w == pytest.approx(2500, abs=1)
             with pytest.raises(ValueError, match="power_w"):
                 await d.set_power_target(100)  # below the driver's floor: refused before anything is sent
@@ -110,7 +110,7 @@ class BaseDriverTest:
                 return
             await fleet.set_faults(0, {"lying_state"})
             await ds[0].sleep()  # acknowledged
-            await settle(SPEC.sleep_s * 2)
+            await settle(fleet, SPEC.sleep_s * 2)
             r = await ds[0].read()
             assert r.power_w == pytest.approx(SPEC.nominal_power_w)  # the power tells the truth
 
@@ -123,7 +123,7 @@ class BaseDriverTest:
             await fleet.set_faults(0, {"reboot_mid_command"})
             with pytest.raises(DriverError):
                 await ds[0].sleep()
-            await settle(SPEC.reboot_s * 1.2)
+            await settle(fleet, SPEC.reboot_s * 1.2)
             assert (await ds[0].read()).power_w == pytest.approx(SPEC.nominal_power_w)  # back as it was, still mining
 
         run(body, self.firmware)
@@ -135,7 +135,7 @@ class TestCGMiner(BaseDriverTest):
     def test_power_is_estimated_from_hashrate(self) -> None:
         async def body(fleet: EmulatedFleet, ds: list[MinerDriver]) -> None:
             fleet.miners[0].set_power_target(2500)
-            await settle(SPEC.target_s * 1.5)
+            await settle(fleet, SPEC.target_s * 1.5)
             r = await ds[0].read()
             assert not r.power_measured
             assert r.power_w == pytest.approx(ds[0].estimate_power_w(r.hashrate_ths or 0))
@@ -201,7 +201,7 @@ class TestBraiins(BaseDriverTest):
             assert (await ds[0].read()).state == "mining"
             fleet._tokens[0].clear()  # the miner forgot the token (reboot, expiry)
             await ds[0].sleep()
-            await settle(SPEC.sleep_s * 1.5)
+            await settle(fleet, SPEC.sleep_s * 1.5)
             r = await ds[0].read()
             assert r.state == "sleeping" and r.power_w == pytest.approx(SPEC.idle_power_w)
 

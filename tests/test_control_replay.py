@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 
 from mullet.cli import app
 from mullet.control.audit import read_audit
-from mullet.control.clock import ScaledClock
+from mullet.control.clock import ScaledClock, VirtualClock
 from mullet.control.emulator import EmulatedFleet, MinerSpec
 from mullet.control.run import build_drivers, replay
 from mullet.control.scan import parse_ports, scan
@@ -44,13 +45,15 @@ def test_replay_agrees_with_the_offline_policy_and_is_bounded_by_perfect_foresig
     intervals = 12  # 2023-08-24 00:00-03:00 UTC: prices 74 -> 529 -> 46 USD/MWh at HB_WEST
 
     async def main() -> object:
-        clock = ScaledClock(SPEED)
+        clock = VirtualClock(0.0, datetime(2023, 8, 24, tzinfo=UTC))  # shared by the emulator and the controller: deterministic whatever the machine's load
         async with EmulatedFleet(n, "luxos", MinerSpec.from_catalog("Antminer S21"), clock=clock) as fleet:
             sc = load_scenario(_scenario(tmp_path, 4028, n))
             drivers = build_drivers(sc.control)  # type: ignore[arg-type]
             for d, (h, p) in zip(drivers, fleet.addresses(), strict=True):
                 d.host, d.port = h, p
-            return await replay(sc, "2023-08-24", "2023-08-24", speed=SPEED, drivers=drivers, audit_db=tmp_path / "audit.duckdb", max_intervals=intervals)
+            return await replay(
+                sc, "2023-08-24", "2023-08-24", speed=SPEED, drivers=drivers, audit_db=tmp_path / "audit.duckdb", max_intervals=intervals, clock=clock
+            )
 
     res = asyncio.run(asyncio.wait_for(main(), 120))
     from mullet.control.run import ReplayResult

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from mullet.control.allocator import Command, MinerState, allocate, planned_power_w
 from mullet.control.audit import AuditLog, AuditRow, read_audit
-from mullet.control.clock import Clock, WallClock
+from mullet.control.clock import Clock, WallClock, io_in_flight
 from mullet.control.config import ControlConfig
 from mullet.control.drivers.base import MinerDriver
 from mullet.control.executor import CommandResult, ExecutorSettings, execute, poll
@@ -201,7 +201,8 @@ class Controller:
 
     async def _audit(self, rows: list[AuditRow]) -> None:
         if self.audit is not None and rows:
-            await asyncio.to_thread(self.audit.append, rows)
+            with io_in_flight():
+                await asyncio.to_thread(self.audit.append, rows)
 
     async def poll(self) -> WatchReport:
         """Read every miner and update the state (the first poll rebuilds it from read-backs)."""

@@ -13,6 +13,7 @@ import asyncio
 import json
 from typing import Any
 
+from mullet.control.clock import io_in_flight
 from mullet.control.drivers.base import Capabilities, DriverError, MinerDriver, MinerReading
 
 __all__ = ["CGMinerDriver", "rpc_request", "status_of"]
@@ -62,9 +63,10 @@ async def rpc_request(host: str, port: int, command: str, parameter: str = "", *
     done: asyncio.Future[bytes] = loop.create_future()
     transport: asyncio.BaseTransport | None = None
     try:
-        async with asyncio.timeout(timeout_s):
-            transport, _ = await loop.create_connection(lambda: _Collect(json.dumps(payload).encode(), done), host, port)
-            data = await done
+        with io_in_flight():
+            async with asyncio.timeout(timeout_s):
+                transport, _ = await loop.create_connection(lambda: _Collect(json.dumps(payload).encode(), done), host, port)
+                data = await done
     except TimeoutError:
         raise DriverError(f"{host}:{port} {command}: no answer within {timeout_s:g} s") from None
     except OSError as exc:

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from mullet.control.clock import io_in_flight
 from mullet.control.drivers.base import Capabilities, DriverError, MinerDriver, MinerReading
 from mullet.control.drivers.cgminer import _sub, hashrate_ths_of, rpc_request, section, status_of
 
@@ -64,7 +65,8 @@ class LuxOSDriver(MinerDriver):
             except DriverError:
                 if attempt + 1 == self.logon_attempts:
                     raise DriverError(f"{where}: session busy or refused after {self.logon_attempts} attempts") from None
-                await asyncio.sleep(self.logon_retry_s)
+                with io_in_flight():  # a protocol pause (wall time), part of the exchange
+                    await asyncio.sleep(self.logon_retry_s)
                 continue
             if sid:
                 break
