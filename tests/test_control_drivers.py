@@ -7,17 +7,21 @@ load on the machine can make the physics run ahead of the test).
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from mullet.control.clock import VirtualClock
+from mullet.control.clock import ManualClock, VirtualClock
 from mullet.control.config import Credentials
 from mullet.control.drivers import DriverError, LuxOSDriver, MinerDriver, UnsupportedCommand, make_driver
-from mullet.control.drivers.cgminer import rpc_request
-from mullet.control.emulator import EmulatedFleet, MinerSpec
+from mullet.control.drivers.cgminer import request_bytes, rpc_request
+from mullet.control.emulator import EmulatedFleet, EmulatedMiner, MinerSpec
+from mullet.control.emulator.server import RpcProtocol
 
 SPEC = MinerSpec.from_catalog("Antminer S21")
 
@@ -206,3 +210,22 @@ class TestBraiins(BaseDriverTest):
             assert r.state == "sleeping" and r.power_w == pytest.approx(SPEC.idle_power_w)
 
         run(body, self.firmware, password="s3cret")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(max_size=12), st.text(max_size=12))
+def test_request_bytes_are_the_json_of_the_request(command: str, parameter: str) -> None:
+    want = {"command": command} if parameter == "" else {"command": command, "parameter": parameter}
+    assert json.loads(request_bytes(command, parameter)) == want
+
+
+@pytest.mark.parametrize("fault", [None, "frozen_telemetry", "lying_state"])
+def test_emulator_read_template_is_the_json_of_the_read(fault: str | None) -> None:
+    clock = ManualClock()
+    m = EmulatedMiner(SPEC, clock, faults={fault} if fault else None)
+    m.sleep()
+    clock.advance(SPEC.sleep_s / 3)  # mid-ramp: fractional power, hashrate and temperature
+    proto = RpcProtocol(m, "luxos")
+    want: dict[str, Any] = {part: [proto.handle(part, "", 1690848000)] for part in ("summary", "power", "temps")}
+    want["id"] = 1
+    assert json.loads(proto._luxos_read(1690848000)) == want

@@ -1,4 +1,4 @@
-"""Run a coroutine on the fastest event loop installed: uvloop (``pip install 'mullet[fleet]'``) or asyncio's own."""
+"""Run a coroutine on the fastest event loop installed: uvloop (``pip install 'mullet[fast]'``, in the dev install) or asyncio's own."""
 
 from __future__ import annotations
 

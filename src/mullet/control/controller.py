@@ -158,6 +158,7 @@ class Controller:
                 d.capabilities.sleep,
                 d.capabilities.power_target,
                 d.min_power_target_w,
+                idle_w=cfg.sleep_confirm_w,  # the prior until a read-back shows the miner asleep
             )
             for d in drivers
         ]
@@ -504,6 +505,8 @@ class Controller:
         if r.confirmed:
             if r.command.action in ("sleep", "wake"):
                 st.changed_at_s = r.done_at_s
+            if r.command.action == "sleep" and r.readback_w is not None:
+                st.idle_w = r.readback_w
             return False
         st.asleep, st.target_w = asleep, target_w  # back to what the read-back supports
         st.suspect = True

@@ -34,6 +34,7 @@ class ExecutorSettings:
     sleep_confirm_w: float = 150.0
     target_tolerance_fraction: float = 0.05
     min_confirm_wall_s: float = 2.0
+    steady_polls: int = 6  # read-backs every confirm_poll_s before backing off (12 s at 2 s: a sleep or a target ramp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +124,8 @@ async def execute(
     sem : asyncio.Semaphore, optional
         Shared concurrency cap (one is made from ``settings`` if omitted).
     stagger : bool
-        Wait ``wave_interval_s`` between waves (False for safety sheds: all waves at once, still capped).
+        Wait ``wave_interval_s`` between waves (False for safety sheds: all waves at once, still capped, power
+        targets first since they take longer to show than sleeps).
     deadline_s : float, optional
         Clock time by which every confirmation must be in; the confirmation window shrinks to meet it (to no
         less than three read-back polls after sending).
@@ -141,6 +143,8 @@ async def execute(
         One per command sent (given ones first, in order; then follow-ups).
     """
     sem = sem or asyncio.Semaphore(settings.max_concurrency)
+    if not stagger:  # everything goes out at once: power targets first, their ramps take longer to show than sleeps
+        commands = sorted(commands, key=lambda c: c.action != "target")
     waves = [list(commands[i : i + settings.wave_size]) for i in range(0, len(commands), settings.wave_size)]
     results: dict[int, CommandResult] = {}
     tasks: list[asyncio.Task[None]] = []
@@ -168,9 +172,10 @@ async def execute(
         last: MinerReading | None = None
         prev_w: float | None = None
         idle_margin = 2.0 * settings.sleep_confirm_w
-        for _ in range(10_000):  # bounded; the clock deadline ends it long before
+        for n_read in range(10_000):  # bounded; the clock deadline ends it long before
             await clock.sleep(min(step_s, max(0.0, until - clock.now())) or step_s)  # nothing shows the instant it is acknowledged
-            step_s = min(2.0 * step_s, 4.0 * settings.confirm_poll_s)  # back off: gentle on the miners' APIs
+            if n_read >= settings.steady_polls:  # back off once a command takes longer than sleeps and targets normally do
+                step_s = min(2.0 * step_s, 4.0 * settings.confirm_poll_s)
             async with sem:
                 last = await d.read()
             done = confirms(cmd, last, settings, idle_margin)

@@ -16,7 +16,7 @@ from typing import Any
 from mullet.control.clock import io_in_flight
 from mullet.control.drivers.base import Capabilities, DriverError, MinerDriver, MinerReading
 
-__all__ = ["CGMinerDriver", "rpc_request", "status_of"]
+__all__ = ["CGMinerDriver", "exchange", "request_bytes", "rpc_request", "status_of"]
 
 _MAX_REPLY_BYTES = 1 << 20
 
@@ -49,6 +49,20 @@ class _Collect(asyncio.Protocol):
                 self.done.set_result(b"".join(self.parts)[:_MAX_REPLY_BYTES])
 
 
+def _safe(text: str) -> bool:
+    """True when ``text`` needs no JSON escaping (commands and parameters this package sends)."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
+def request_bytes(command: str, parameter: str = "") -> bytes:
+    """The JSON request of one command, without ``json.dumps`` on the hot path (an escaped fallback otherwise)."""
+    if _safe(command) and _safe(parameter):
+        if parameter == "":
+            return b'{"command": "' + command.encode() + b'"}'
+        return b'{"command": "' + command.encode() + b'", "parameter": "' + parameter.encode() + b'"}'
+    return json.dumps({"command": command} if parameter == "" else {"command": command, "parameter": parameter}).encode()
+
+
 async def rpc_request(host: str, port: int, command: str, parameter: str = "", *, timeout_s: float = 2.0) -> dict[str, Any]:
     """Send one CGMiner-style RPC command and return the decoded answer.
 
@@ -58,22 +72,10 @@ async def rpc_request(host: str, port: int, command: str, parameter: str = "", *
         Refused connection, timeout (``timeout_s`` wall seconds for the whole exchange), a reply that is not
         one JSON object, or a reply larger than 1 MiB.
     """
-    payload = {"command": command} if parameter == "" else {"command": command, "parameter": parameter}
     loop = asyncio.get_running_loop()
     done: asyncio.Future[bytes] = loop.create_future()
-    transport: asyncio.BaseTransport | None = None
-    try:
-        with io_in_flight():
-            async with asyncio.timeout(timeout_s):
-                transport, _ = await loop.create_connection(lambda: _Collect(json.dumps(payload).encode(), done), host, port)
-                data = await done
-    except TimeoutError:
-        raise DriverError(f"{host}:{port} {command}: no answer within {timeout_s:g} s") from None
-    except OSError as exc:
-        raise DriverError(f"{host}:{port} {command}: {exc.strerror or exc}") from None
-    finally:
-        if transport is not None:
-            transport.close()
+    proto = _Collect(request_bytes(command, parameter), done)
+    data = await exchange(loop, proto, done, host, port, timeout_s, command)
     text = data.rstrip(b"\x00 \r\n")
     if not text:
         raise DriverError(f"{host}:{port} {command}: empty reply")
@@ -84,6 +86,40 @@ async def rpc_request(host: str, port: int, command: str, parameter: str = "", *
     if not isinstance(reply, dict):
         raise DriverError(f"{host}:{port} {command}: reply is not a JSON object")
     return reply
+
+
+async def exchange(
+    loop: asyncio.AbstractEventLoop, proto: asyncio.Protocol, done: asyncio.Future[bytes], host: str, port: int, timeout_s: float, what: str
+) -> bytes:
+    """Connect ``proto`` to ``host:port`` and wait for ``done``; the whole exchange is bounded by ``timeout_s`` (wall).
+
+    A lean timeout (one timer that cancels this task; ``asyncio.timeout`` costs a quarter of a loopback exchange).
+    """
+    task = asyncio.current_task()
+    fired = [False]
+
+    def expire() -> None:
+        fired[0] = True
+        if task is not None:
+            task.cancel()
+
+    timer = loop.call_later(timeout_s, expire)
+    transport: asyncio.BaseTransport | None = None
+    try:
+        with io_in_flight():
+            transport, _ = await loop.create_connection(lambda: proto, host, port)
+            return await done
+    except asyncio.CancelledError:
+        if not fired[0] or task is None:
+            raise
+        task.uncancel()
+        raise DriverError(f"{host}:{port} {what}: no answer within {timeout_s:g} s") from None
+    except OSError as exc:
+        raise DriverError(f"{host}:{port} {what}: {exc.strerror or exc}") from None
+    finally:
+        timer.cancel()
+        if transport is not None:
+            transport.close()
 
 
 def status_of(reply: dict[str, Any], where: str) -> dict[str, Any]:

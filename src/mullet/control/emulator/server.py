@@ -99,13 +99,17 @@ class RpcProtocol(asyncio.Protocol):
             m.reboot()
             self.transport.abort()
             return
-        parts = command.split("+")
-        if len(parts) > 1:
-            reply: dict[str, Any] = {p: [self.handle(p, parameter)] for p in parts}
-            reply["id"] = 1
+        when = int(m.clock.utcnow().timestamp())
+        if command == "summary+power+temps" and self.firmware == "luxos" and "error_status" not in faults:
+            data = self._luxos_read(when)  # the poll, on every miner every few seconds: a template, not json.dumps
         else:
-            reply = self.handle(command, parameter)
-        data = json.dumps(reply).encode()
+            parts = command.split("+")
+            if len(parts) > 1:
+                reply: dict[str, Any] = {p: [self.handle(p, parameter, when)] for p in parts}
+                reply["id"] = 1
+            else:
+                reply = self.handle(command, parameter, when)
+            data = json.dumps(reply).encode()
         if "truncated" in faults:
             data = data[: len(data) // 2]
         elif "malformed" in faults:
@@ -113,10 +117,24 @@ class RpcProtocol(asyncio.Protocol):
         self.transport.write(data + b"\x00")
         self.transport.close()
 
-    def handle(self, command: str, parameter: str) -> dict[str, Any]:
+    def _luxos_read(self, when: int) -> bytes:
+        """``summary+power+temps`` of LuxOS, formatted directly (the same JSON ``handle`` would give)."""
+        m = self.miner
+        power_w, ths, temp_c = m.telemetry()
+        st = f'"STATUS": "S", "When": {when}, "Description": "LUXminer 2024.1 (mullet emulator)"'
+        temps = ", ".join(f'{{"Board": {b}, "Top": {temp_c!r}, "Bottom": {temp_c - 5!r}}}' for b in range(3))
+        return (
+            f'{{"summary": [{{"STATUS": [{{{st}, "Code": 11, "Msg": "Summary"}}], "id": 1, "SUMMARY": [{{"Elapsed": {int(m.clock.now())}, '
+            f'"GHS 5s": {ths * 1000.0!r}, "GHS av": {ths * 1000.0!r}, "Accepted": 0}}]}}], '
+            f'"power": [{{"STATUS": [{{{st}, "Code": 350, "Msg": "Power"}}], "id": 1, "POWER": [{{"Watts": {round(power_w)}, "PSU": true}}]}}], '
+            f'"temps": [{{"STATUS": [{{{st}, "Code": 201, "Msg": "Temperatures"}}], "id": 1, "TEMPS": [{temps}]}}], "id": 1}}'
+        ).encode()
+
+    def handle(self, command: str, parameter: str, when: int | None = None) -> dict[str, Any]:
         """The answer to one command."""
         m, fw = self.miner, self.firmware
-        when = int(m.clock.utcnow().timestamp())
+        if when is None:
+            when = int(m.clock.utcnow().timestamp())
 
         def ok(code: int, msg: str, key: str | None = None, rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
             out: dict[str, Any] = {"STATUS": [_status(fw, True, code, msg, when)], "id": 1}
