@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from mullet.dispatch import PNL_KEYS
 
@@ -53,7 +54,11 @@ def test_dispatch_lp_table() -> None:
     assert "net" in out.stdout
 
 
-def test_dispatch_user_errors(tmp_path: Path) -> None:
+def test_dispatch_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """In process, through the same ``main()`` as the console command (the entry itself is tested as a subprocess elsewhere)."""
+    from mullet.cli import main
+
+    monkeypatch.chdir(ROOT)
     bad = tmp_path / "bad.toml"
     bad.write_text('[interconnect]\nimport_limit_mw = 10\n[[mining]]\nmodel = "Antminer S21"\nunits = 0\n')
     for args, message in (
@@ -62,7 +67,9 @@ def test_dispatch_user_errors(tmp_path: Path) -> None:
         (["dispatch", "scenarios/default.toml", "--solver", "magic"], "Invalid value for '--solver'"),
         (["dispatch", "scenarios/cleanspark_measured_hybrid.toml", "--solver", "fast", "--end", "2023-01-02"], "solver: got 'fast'"),
     ):
-        out = run(*args)
-        assert out.returncode == 2, (args, out.stderr)
-        assert message in out.stderr
-        assert "Traceback" not in out.stderr
+        with pytest.raises(SystemExit) as exit_info:
+            main(args)
+        _out, err = capsys.readouterr()
+        assert exit_info.value.code == 2, (args, err)
+        assert message in err
+        assert "Traceback" not in err and err.count("\n") == 1

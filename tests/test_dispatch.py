@@ -128,6 +128,17 @@ def test_objective_matches_pnl_minus_constants(default_august) -> None:  # type:
     assert r.pnl["net_usd"] == pytest.approx(r.objective_usd + const, rel=1e-9)
 
 
+def test_ai_revenue_is_the_rent_and_tenant_energy_is_its_own_line(default_august) -> None:  # type: ignore[no-untyped-def]
+    """$130/kW-month on 100 IT MW is $1.56M per IT MW-year; the triple-net tenant's energy is repaid on its own line."""
+    x = default_august
+    r = dispatch_inputs(x, "fast")
+    hours = x.n * x.dt_h
+    assert r.pnl["ai_revenue_usd"] == pytest.approx(130 * 1000 * 12 * 100 * hours / 8760, rel=1e-12)
+    assert r.metrics["ai_revenue_usd_per_it_mw_year"] == pytest.approx(1_560_000, rel=1e-12)
+    tenant_energy = np.sum(x.energy_cost_usd_per_mwh * x.firm_ai_pass_through_mw) * x.dt_h
+    assert tenant_energy > 0 and r.pnl["ai_energy_reimbursement_usd"] == pytest.approx(tenant_energy, rel=1e-9)
+
+
 def test_batched_fast_path_equals_one_by_one() -> None:
     rng = np.random.default_rng(7)
     value = rng.uniform(20, 200, size=(5, 48, 1))

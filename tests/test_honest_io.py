@@ -54,6 +54,19 @@ def test_hashprice_gap_is_refused_unless_asked_then_noted(tmp_path: Path) -> Non
     assert run.result.pnl["mining_revenue_usd"] == pytest.approx(same.result.pnl["mining_revenue_usd"], rel=1e-12)
 
 
+def test_grid_impact_refuses_gaps_unless_fill_is_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    days = ["2023-07-31", "2023-08-01", "2023-08-03", "2023-08-04"]  # 2023-08-02 is missing
+    (tmp_path / "hp.csv").write_text("date,hashprice_usd_per_ph_day\n" + "".join(f"{d},{50 + i}\n" for i, d in enumerate(days)))
+    sc = str(_scenario(tmp_path, 'hashprice_file = "hp.csv"'))
+    code, out, err = _run(["grid", "impact", sc, "--start", "2023-08-01", "--end", "2023-08-03"], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "1 missing interval" in err and "--fill ffill" in err
+    code, out, err = _run(["grid", "impact", sc, "--start", "2023-08-01", "--end", "2023-08-03", "--fill", "ffill", "--format", "json"], capsys)
+    assert code == 0, err
+    assert "hashprice_usd_per_ph_day: 1 missing interval(s) filled from the previous interval" in err
+    assert json.loads(out)  # one pure JSON document on stdout
+
+
 def test_ancillary_price_gap_is_refused_unless_asked(tmp_path: Path) -> None:
     hours = pd.date_range("2023-08-01", "2023-08-02 23:00", freq="1h", tz="UTC")
     kept = hours.delete(30)  # 2023-08-02 06:00 UTC missing

@@ -5,13 +5,19 @@ Layers: pure functions (:mod:`mullet.bitcoin`), validated data
 (:mod:`mullet.cli`) that only calls the pipelines.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from mullet.errors import ConsensusError, DataError, MulletError, ScenarioError, SolverError
 
-try:
-    __version__ = version("mullet")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
+
+def __getattr__(name: str) -> str:
+    """``__version__`` is read from the installed metadata on first use (keeps ``import mullet`` light)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'mullet' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mullet")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "0.0.0"
+
 
 __all__ = ["ConsensusError", "DataError", "MulletError", "ScenarioError", "SolverError", "__version__"]

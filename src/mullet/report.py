@@ -42,6 +42,7 @@ __all__ = [
 _LABELS = {
     "mining_revenue_usd": "mining",
     "ai_revenue_usd": "AI/HPC",
+    "ai_energy_reimbursement_usd": "AI energy repaid (NNN)",
     "ancillary_revenue_usd": "ancillary / DR",
     "ppa_settlement_usd": "PPA settlement",
     "spot_energy_cost_usd": "spot energy",

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, ProgressColumn
 
 from mullet._output import OutputFormat
 from mullet.errors import MulletError
@@ -24,6 +25,12 @@ app = typer.Typer(
 
 console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True, soft_wrap=True)
+
+
+def progress_bar(*columns: str | ProgressColumn) -> Progress:
+    """A transient progress bar on stderr, shown only when stderr is a terminal (pipes and logs get no residue)."""
+    return Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal)
+
 
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Write a chart: FILE.png (static) or FILE.html (interactive).")]

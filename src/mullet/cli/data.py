@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mullet._output import OutputFormat, emit_frame
-from mullet.cli._common import FormatOpt, app, console, err_console
+from mullet.cli._common import FormatOpt, app, console, err_console, progress_bar
 
 data_app = typer.Typer(help="Bundled data and updates: `update` fetches new rows, `status` shows coverage.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -23,13 +23,13 @@ def data_update_cmd(
     store: StoreOpt = None,
 ) -> None:
     """Fetch new rows from public sources, validate them and merge them over the bundled files (with provenance)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
     from mullet.data.update import UpdateError, store_dir, update
 
     root = store or store_dir()
     sources = [s.strip() for s in source.split(",") if s.strip()]
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
+    with progress_bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
         tasks: dict[str, object] = {}
 
         def progress(step: str, done: int, total: int | None) -> None:

@@ -14,7 +14,8 @@ from mullet.runs import Fill, Policy, Solver
 
 _PNL_LABELS = {
     "mining_revenue_usd": "mining revenue",
-    "ai_revenue_usd": "AI/HPC revenue",
+    "ai_revenue_usd": "AI/HPC revenue (contracts)",
+    "ai_energy_reimbursement_usd": "AI energy repaid by triple-net tenants",
     "ancillary_revenue_usd": "ancillary / demand response",
     "ppa_settlement_usd": "PPA settlement (spot - fixed) x volume",
     "spot_energy_cost_usd": "- spot energy (at the PPA hub)",

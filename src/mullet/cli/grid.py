@@ -12,6 +12,7 @@ from mullet._output import OutputFormat, emit_frame
 from mullet.cli._common import FormatOpt, PlotOpt, app, console, err_console, time_zone
 from mullet.errors import MulletError
 from mullet.markets.ercot import ERCOT
+from mullet.runs import Fill
 
 grid_app = typer.Typer(help="Grid impact: curtailment-enabled headroom, and a site against system peaks.", no_args_is_help=True)
 app.add_typer(grid_app, name="grid")
@@ -126,13 +127,16 @@ def grid_impact_cmd(
     end: Annotated[str | None, typer.Option("--end", help="Last UTC day, inclusive.")] = None,
     rate: Annotated[float, typer.Option("--headroom-rate", help="Curtailment rate [%] of the headroom the site is compared with.")] = 0.5,
     emissions: Annotated[Path | None, typer.Option("--emissions", help="Hourly emission factors CSV/Parquet (emission_factor_t_per_mwh).")] = None,
+    fill: Annotated[
+        Fill | None, typer.Option("--fill", help="Gaps in prices, hashprice or ancillary files: error, or ffill (fill from the previous interval, noted).")
+    ] = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """The site's MW as firm AI, as flexible mining and as its hybrid: load at system peaks, headroom used, emissions."""
     from mullet.grid import load_emission_factors, site_impact
 
     factors = load_emission_factors(emissions) if emissions is not None else None
-    result = site_impact(scenario, start, end, rate / 100, factors)
+    result = site_impact(scenario, start, end, rate / 100, factors, None if fill is None else fill.value)
     title = f"Site vs system over {result.hours_compared:,} h; site {result.site_mw:,.1f} MW; headroom at {rate:g}% curtailment {result.headroom_mw:,.0f} MW"
     emit_frame(console, result.table, fmt, title=title)
     for note in result.notes:

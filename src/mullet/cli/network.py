@@ -9,7 +9,7 @@ import pandas as pd
 import typer
 
 from mullet._output import OutputFormat, emit_frame, emit_records
-from mullet.cli._common import EfficiencyOpt, FormatOpt, OutDirOpt, PlotOpt, app, console, err_console
+from mullet.cli._common import EfficiencyOpt, FormatOpt, OutDirOpt, PlotOpt, app, console, err_console, progress_bar
 
 
 class Freq(StrEnum):
@@ -145,7 +145,7 @@ def network_simulate_cmd(
         check_plot_path(plot)
     events = [parse_event(e) for e in event or []]
     measure = _measure(btc_drift, risk_free_rate, btc_growth)
-    with Progress(console=err_console, transient=True) as progress:
+    with progress_bar(*Progress.get_default_columns()) as progress:
         progress.add_task(f"simulating {paths} paths x {years:g} years", total=None)
         result = simulate_network(paths, years, events, seed, SupplyModel(power_cost_median_usd_per_mwh=power_cost_usd_per_mwh), price_measure=measure)
     summary = result.summary()
@@ -230,7 +230,7 @@ def network_backtest_cmd(
 
         measure = _measure(btc_drift, risk_free_rate, btc_growth)
         start_list = [s.strip() for s in starts.split(",") if s.strip()] if starts else None
-        with Progress(console=err_console, transient=True) as progress:
+        with progress_bar(*Progress.get_default_columns()) as progress:
             progress.add_task(f"refitting and simulating from {len(start_list) if start_list else 20} starts", total=None)
             oos = backtest_out_of_sample(start_list, paths=paths, seed=seed, price_measure=measure)
         if fmt is OutputFormat.json:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from mullet._output import OutputFormat, emit_frame
-from mullet.cli._common import DbOpt, FormatOpt, app, console, err_console, floats
+from mullet.cli._common import DbOpt, FormatOpt, app, console, err_console, floats, progress_bar
 
 
 class AiContract(StrEnum):
@@ -87,7 +87,7 @@ def plan_cmd(
     """Risk-aware NPV of turning a site's MW into AI, by share and year, with pure mining, pure AI, hybrid and exit."""
     import json
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
     from mullet.finance.contracts import ColocationLease, GpuCloud
     from mullet.plan import DEFAULT_RISK, PlanConfig, run_plan
@@ -115,7 +115,7 @@ def plan_cmd(
             "max_loss_probability": max_loss_probability,
         }
     )
-    with Progress(TextColumn("plan"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
+    with progress_bar(TextColumn("plan"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
         task = bar.add_task("chunks", total=None)
 
         def progress(done: int, total: int) -> None:

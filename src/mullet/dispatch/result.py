@@ -19,6 +19,7 @@ FloatArray = npt.NDArray[np.float64]
 PNL_KEYS = (
     "mining_revenue_usd",
     "ai_revenue_usd",
+    "ai_energy_reimbursement_usd",
     "ancillary_revenue_usd",
     "ppa_settlement_usd",
     "spot_energy_cost_usd",
@@ -34,6 +35,9 @@ PNL_KEYS = (
 Energy is split as ERCOT settles it: ``spot_energy_cost_usd`` prices the load at the PPA's
 point (the hub), ``load_zone_basis_cost_usd`` adds (load-zone price - hub price) x the
 load's energy; their sum is what the load pays at its own settlement point.
+``ai_revenue_usd`` is what the AI contracts pay for capacity (rent, flexible blocks net of capped
+energy); ``ai_energy_reimbursement_usd`` is what triple-net tenants pay back for the energy the
+site bought for them (the energy itself is in the cost lines), so it nets out and is never AI margin.
 """
 
 
@@ -108,7 +112,7 @@ def evaluate(
     nnn_energy = float(np.sum((price + x.adder_usd_per_mwh) * nnn_mw) * dt) + float(
         x.cp_usd_per_mwh * np.sum(np.broadcast_to(nnn_mw, price.shape)[x.cp_hour]) * dt
     )
-    ai_rev += float(tenant_energy_reimbursement_usd(False, nnn_energy))
+    reimbursed = float(tenant_energy_reimbursement_usd(False, nnn_energy))
     anc = float(np.sum(x.as_price_usd_per_mw_h[:, None, :] * as_mw) * dt) if as_mw.size else 0.0
     ppa = float(np.sum(hub * x.ppa_mw - x.ppa_cost_usd_per_h) * dt)
     spot = float(np.sum(hub * expected_mw) * dt)
@@ -120,10 +124,11 @@ def evaluate(
         demand = float(peaks.sum() * x.demand_charge_usd_per_mw_month)
     cp = float(x.cp_usd_per_mwh * np.sum(expected_mw[x.cp_hour]) * dt)
     sla = float(np.sum(capped_mwh * x.flex_sla_usd_per_mwh[None, :]))
-    net = mining_rev + ai_rev + anc + ppa - spot - basis - adder - demand - cp - sla
+    net = mining_rev + ai_rev + reimbursed + anc + ppa - spot - basis - adder - demand - cp - sla
     pnl = {
         "mining_revenue_usd": mining_rev,
         "ai_revenue_usd": ai_rev,
+        "ai_energy_reimbursement_usd": reimbursed,
         "ancillary_revenue_usd": anc,
         "ppa_settlement_usd": ppa,
         "spot_energy_cost_usd": spot,

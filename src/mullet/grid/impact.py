@@ -22,7 +22,7 @@ from mullet.dispatch import dispatch
 from mullet.errors import ScenarioError
 from mullet.grid.headroom import headroom, prepare_load
 from mullet.markets import get_market
-from mullet.site import MiningFleet, Scenario, load_scenario
+from mullet.site import MiningFleet, Scenario, load_scenario, with_fill
 
 __all__ = ["ImpactResult", "load_emission_factors", "site_impact", "site_variants"]
 
@@ -90,13 +90,16 @@ def site_impact(
     end: str | None = None,
     headroom_rate_fraction: float = 0.005,
     emission_factors: pd.Series | None = None,
+    fill: str | None = None,
 ) -> ImpactResult:
     """Compare the scenario's site MW as firm AI, flexible mining and its own hybrid against system load.
 
     The system load is the scenario's ``power.four_cp.load_file`` or the bundled
-    ERCOT native load; hours without it are left out (and said so).
+    ERCOT native load; hours without it are left out (and said so). ``fill`` overrides the scenario's
+    ``power.missing_intervals`` (``"error"`` refuses gaps in its input series, ``"ffill"`` fills them from the
+    previous interval with a note); ``None`` keeps the scenario's choice.
     """
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    sc = with_fill(scenario if isinstance(scenario, Scenario) else load_scenario(scenario), fill)
     system = load_system_load(sc.power.four_cp.load_file)["load_mw"]
     room = headroom(system, [headroom_rate_fraction])
     prep = prepare_load(system)

@@ -1,0 +1,22 @@
+"""The ``mullet`` console entry point.
+
+The command line imports pandas, pydantic, Typer and the pipelines before it can install its own error contract.
+An interrupt (Ctrl-C) that lands while those imports run is caught here, so it too is one line on stderr and exit
+code 130, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+STARTING = "interrupted while starting: nothing was run and nothing was written"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Import the command line (guarded against an early Ctrl-C), then run it."""
+    try:
+        from mullet.cli import main as cli_main
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{STARTING}\n")
+        raise SystemExit(130) from None
+    cli_main(argv)
