@@ -7,6 +7,7 @@ load on the machine can make the physics run ahead of the test).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -18,8 +19,10 @@ from hypothesis import strategies as st
 
 from mullet.control.clock import ManualClock, VirtualClock
 from mullet.control.config import Credentials
-from mullet.control.drivers import DriverError, LuxOSDriver, MinerDriver, UnsupportedCommand, make_driver
+from mullet.control.drivers import DriverError, LuxOSDriver, MinerDriver, UnsupportedCommand, WhatsminerDriver, make_driver
+from mullet.control.drivers._md5crypt import md5_crypt
 from mullet.control.drivers.cgminer import request_bytes, rpc_request
+from mullet.control.drivers.whatsminer import aes_key, decrypt, encrypt, key_of
 from mullet.control.emulator import EmulatedFleet, EmulatedMiner, MinerSpec
 from mullet.control.emulator.server import RpcProtocol
 
@@ -30,7 +33,9 @@ def run(fn: Callable[[EmulatedFleet, list[MinerDriver]], Awaitable[Any]], firmwa
     async def main() -> Any:
         clock = VirtualClock()
         async with EmulatedFleet(n, firmware, SPEC, clock=clock, password=password) as fleet:
-            creds = Credentials(user="root", password=password) if firmware == "braiins" else None
+            creds = {"braiins": Credentials(user="root", password=password), "whatsminer": Credentials(user="admin", password=password or "admin")}.get(
+                firmware
+            )
             drivers = [
                 make_driver(
                     firmware,
@@ -229,3 +234,64 @@ def test_emulator_read_template_is_the_json_of_the_read(fault: str | None) -> No
     want: dict[str, Any] = {part: [proto.handle(part, "", 1690848000)] for part in ("summary", "power", "temps")}
     want["id"] = 1
     assert json.loads(proto._luxos_read(1690848000)) == want
+
+
+class TestWhatsminer(BaseDriverTest):
+    firmware = "whatsminer"
+
+    def test_writes_are_encrypted_and_signed_with_a_reused_token(self) -> None:
+        async def body(fleet: EmulatedFleet, ds: list[MinerDriver]) -> None:
+            host, port = fleet.addresses()[0]
+            refused = await rpc_request(host, port, "power_off", payload={"cmd": "power_off"})  # a plain write is refused
+            assert refused["STATUS"] == "E" and not fleet.miners[0].flag_sleeping
+            d = ds[0]
+            assert isinstance(d, WhatsminerDriver)
+            await d.sleep()
+            assert fleet.miners[0].flag_sleeping and len(fleet._auth[0].tokens) == 1
+            await d.wake()
+            await d.set_power_target(3000)
+            assert len(fleet._auth[0].tokens) == 1  # one token for the three writes
+            assert fleet.miners[0].power_target_w == 3000
+            fleet._auth[0].tokens.clear()  # the miner forgot it (reboot, expiry): one fresh token, the write goes through
+            await d.set_power_target(2800)
+            assert fleet.miners[0].power_target_w == 2800 and len(fleet._auth[0].tokens) == 1
+
+        run(body, self.firmware)
+
+    def test_wrong_admin_password_is_refused_and_busy_tokens_fail_cleanly(self) -> None:
+        async def body(fleet: EmulatedFleet, ds: list[MinerDriver]) -> None:
+            ds[0].credentials = Credentials(user="admin", password="wrong")
+            with pytest.raises(DriverError, match=r"token refused|undecipherable|base64"):
+                await ds[0].sleep()
+            assert not fleet.miners[0].flag_sleeping
+            await fleet.set_faults(1, {"session_busy"})  # token over max times
+            with pytest.raises(DriverError, match="136"):
+                await ds[1].sleep()
+            assert (await ds[0].read()).ok  # reads need no password
+
+        run(body, self.firmware, password="s3cret")
+
+
+@pytest.mark.parametrize(
+    ("password", "salt", "want"),
+    [  # known values from an independent implementation: OpenSSL 3.0 `openssl passwd -1 -salt SALT PASSWORD`
+        ("Hello world!", "saltstring", "$1$saltstri$YMyguxXMBpd2TEZ.vS/3q1"),
+        ("admin", "BQ5hoXV9", "$1$BQ5hoXV9$RxmaDUO33TS7O26yeMHZ81"),
+        ("", "jbzkfQls", "$1$jbzkfQls$OhU/P2xGDDw2HL9JaoSqD."),
+        ("a", "jbzkfQls", "$1$jbzkfQls$xT7xmaIVPTYzWRJDq9UIu/"),
+        ("password123", "jbzkfQls", "$1$jbzkfQls$BiYYyyDhBoZQhm/hBLsZU1"),
+        ("0123456789abcdef0123", "jbzkfQls", "$1$jbzkfQls$N6Lz2CxP9eoVBZaSqt8xn1"),
+    ],
+)
+def test_md5_crypt_matches_openssl(password: str, salt: str, want: str) -> None:
+    assert md5_crypt(password, salt) == want
+
+
+def test_whatsminer_cipher_round_trip_pads_to_whole_blocks() -> None:
+    aes = aes_key(key_of("admin", "BQ5hoXV9"))
+    for payload in ({"cmd": "power_on"}, {"cmd": "adjust_power_limit", "power_limit": "3000", "token": "x" * 22}):
+        text = encrypt(aes, payload)
+        assert len(base64.b64decode(text)) % 16 == 0
+        assert decrypt(aes, text) == payload
+    with pytest.raises(ValueError):
+        decrypt(aes_key("another key"), encrypt(aes, {"cmd": "power_on"}))

@@ -114,6 +114,17 @@ def test_scan_finds_the_emulated_miners_on_loopback_only() -> None:
         parse_ports("4028-99999")
 
 
+def test_scan_tells_whatsminer_from_its_reply() -> None:
+    fleet, stop, t = _serve_in_thread(2, "whatsminer")
+    try:
+        ports = sorted(p for _, p in fleet.addresses())
+        found, _probed, complete = asyncio.run(scan("127.0.0.1/32", ports, timeout_s=0.5, concurrency=2, time_budget_s=10))
+        assert complete and [(f.port, f.firmware, f.model) for f in found] == [(p, "whatsminer", "Antminer S21") for p in ports]
+    finally:
+        stop.set()
+        t.join(10)
+
+
 def test_control_status_and_errors_are_one_line(tmp_path: Path) -> None:
     runner = CliRunner()
     r = runner.invoke(app, ["control", "status", "--db", str(tmp_path / "none.duckdb")])

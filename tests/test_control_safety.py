@@ -223,7 +223,8 @@ def test_deployment_is_shed_before_its_deadline_with_k_miners_failing(program: s
 # ---- 4: nothing wakes while a deployment is active -----------------------------------------------------------------
 
 
-def test_nothing_wakes_during_a_deployment() -> None:
+@pytest.mark.parametrize("firmware", ["luxos", "whatsminer", "braiins"])
+def test_nothing_wakes_during_a_deployment(firmware: str) -> None:
     async def body(fleet: EmulatedFleet, c: Controller, pol: TargetPolicy, clock: VirtualClock) -> None:
         pol.mw = 0.0
         await c.step(T0, PRICE)
@@ -236,7 +237,7 @@ def test_nothing_wakes_during_a_deployment() -> None:
         r = await c.step(T0 + timedelta(minutes=30), PRICE)  # deployment over
         assert sum(x.command.action == "wake" and x.confirmed for x in r.results) == 10
 
-    harness(body, n=10)
+    harness(body, n=10, firmware=firmware)
 
 
 # ---- 5: ramp limit and staggered wakes -------------------------------------------------------------------------------

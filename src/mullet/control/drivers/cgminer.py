@@ -63,8 +63,13 @@ def request_bytes(command: str, parameter: str = "") -> bytes:
     return json.dumps({"command": command} if parameter == "" else {"command": command, "parameter": parameter}).encode()
 
 
-async def rpc_request(host: str, port: int, command: str, parameter: str = "", *, timeout_s: float = 2.0) -> dict[str, Any]:
+async def rpc_request(
+    host: str, port: int, command: str, parameter: str = "", *, timeout_s: float = 2.0, payload: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Send one CGMiner-style RPC command and return the decoded answer.
+
+    ``payload`` replaces the ``{"command", "parameter"}`` request with another JSON object (Whatsminer's
+    ``{"cmd": ...}``); ``command`` then only names the exchange in errors.
 
     Raises
     ------
@@ -74,7 +79,7 @@ async def rpc_request(host: str, port: int, command: str, parameter: str = "", *
     """
     loop = asyncio.get_running_loop()
     done: asyncio.Future[bytes] = loop.create_future()
-    proto = _Collect(request_bytes(command, parameter), done)
+    proto = _Collect(request_bytes(command, parameter) if payload is None else json.dumps(payload).encode(), done)
     data = await exchange(loop, proto, done, host, port, timeout_s, command)
     text = data.rstrip(b"\x00 \r\n")
     if not text:
