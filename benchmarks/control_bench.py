@@ -168,6 +168,12 @@ def control_rows() -> list[str]:
     rows = ["| what | measured | note |", "|---|---|---|"]
     bench_poll(rows)
     bench_shed(rows)
+    if loop_name() == "uvloop":  # the same shed on plain asyncio in both processes (the fallback without the fast extra)
+        os.environ["MULLET_EVENT_LOOP"] = "asyncio"
+        try:
+            bench_shed(rows)
+        finally:
+            del os.environ["MULLET_EVENT_LOOP"]
     return rows
 
 

@@ -295,3 +295,19 @@ def test_whatsminer_cipher_round_trip_pads_to_whole_blocks() -> None:
         assert decrypt(aes, text) == payload
     with pytest.raises(ValueError):
         decrypt(aes_key("another key"), encrypt(aes, {"cmd": "power_on"}))
+
+
+def test_a_cancelled_request_stays_cancelled_and_a_timed_out_one_becomes_a_driver_error() -> None:
+    async def body(fleet: EmulatedFleet, ds: list[MinerDriver]) -> None:
+        await fleet.set_faults(0, {"stall"})
+        host, port = fleet.addresses()[0]
+        task = asyncio.create_task(rpc_request(host, port, "summary", timeout_s=30.0))
+        await asyncio.sleep(0.05)
+        task.cancel()  # Ctrl-C, a test's wait_for: the lean timeout must not swallow it
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        with pytest.raises(DriverError, match=r"no answer within 0\.1 s"):
+            await rpc_request(host, port, "summary", timeout_s=0.1)
+        assert (await ds[1].read()).ok and asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+    run(body, "luxos")

@@ -102,6 +102,7 @@ async def exchange(
     """
     task = asyncio.current_task()
     fired = [False]
+    cancelling = task.cancelling() if task is not None else 0
 
     def expire() -> None:
         fired[0] = True
@@ -115,9 +116,8 @@ async def exchange(
             transport, _ = await loop.create_connection(lambda: proto, host, port)
             return await done
     except asyncio.CancelledError:
-        if not fired[0] or task is None:
-            raise
-        task.uncancel()
+        if not fired[0] or task is None or task.uncancel() > cancelling:
+            raise  # cancelled from outside (also when that came with the timeout): not ours to swallow
         raise DriverError(f"{host}:{port} {what}: no answer within {timeout_s:g} s") from None
     except OSError as exc:
         raise DriverError(f"{host}:{port} {what}: {exc.strerror or exc}") from None
