@@ -179,6 +179,7 @@ def control_rows() -> list[str]:
 
 def update_results() -> None:
     """Measure and replace the control section of RESULTS.md (the rest of the file is left alone)."""
+    load_before = os.getloadavg()[0]
     rows = control_rows()
     import numpy
 
@@ -191,6 +192,11 @@ def update_results() -> None:
         "the load average during each run is in its row.",
         f"Measured: {datetime.now(UTC):%Y-%m-%d}. The emulator runs in a second process on the same cores (it stands for separate machines:",
         "its CPU is reported apart, but competes with the controller's for the wall time).",
+        *(
+            [f"The machine was shared with other work during this run (load average {load_before:.1f} before it): wall times are upper bounds."]
+            if load_before > 1.0
+            else []
+        ),
         "",
     ]
     notes = [
@@ -201,7 +207,12 @@ def update_results() -> None:
         "- Physics run in real time in the emulator: a sleep takes 5 s to show, so confirmation cannot be faster.",
         "- Shed wall time runs from the first command to the last confirmation (the deployment's sheds go out at once,",
         "  capped at `max_concurrency` = 256 network calls in flight); the plan counts each sleeper at 150 W (the most a",
-        "  confirmed sleep may draw) until its read-back shows its idle draw, so no top-up round is needed.",
+        "  confirmed sleep may draw) until its read-back shows its idle draw, so no top-up round is needed. It overshoots",
+        "  by the difference (about 2 MW here: 52 MW shed for 50 asked) the first time a fleet sleeps; later sheds use",
+        "  each miner's measured idle draw.",
+        "- The shed on plain asyncio (`MULLET_EVENT_LOOP=asyncio`, both processes) is the fallback without",
+        "  `pip install 'mullet[fast]'`: network exchanges there use plain socket calls, on uvloop a transport (each the",
+        "  cheaper of the two on its loop).",
         "- Idle CPU: `Controller.enforce` (poll + watchdog + allocation, no commands) every 10 s; CPU is this process's",
         "  `process_time` over wall time.",
         END,

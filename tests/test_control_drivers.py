@@ -311,3 +311,30 @@ def test_a_cancelled_request_stays_cancelled_and_a_timed_out_one_becomes_a_drive
         assert (await ds[1].read()).ok and asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
 
     run(body, "luxos")
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_both_exchange_paths_read_command_and_time_out(loop: str) -> None:
+    # asyncio's own loop exchanges over plain sockets, uvloop over a transport: the same contract on both
+    if loop == "uvloop":
+        uvloop = pytest.importorskip("uvloop")
+
+    async def main() -> None:
+        async with EmulatedFleet(2, "luxos", SPEC, clock=VirtualClock()) as fleet:
+            (h0, p0), (h1, p1) = fleet.addresses()
+            await fleet.set_faults(1, {"stall"})
+            reply = await rpc_request(h0, p0, "summary+power+temps")
+            assert reply["power"][0]["POWER"][0]["Watts"] == round(SPEC.nominal_power_w)
+            d = make_driver("luxos", "m0", "localhost", p0, nominal_power_w=SPEC.nominal_power_w, nominal_hashrate_ths=SPEC.nominal_hashrate_ths)
+            await d.sleep()  # a host name, three exchanges
+            assert fleet.miners[0].flag_sleeping
+            with pytest.raises(DriverError, match="no answer"):
+                await rpc_request(h1, p1, "summary", timeout_s=0.1)
+            with pytest.raises(DriverError):
+                await rpc_request(h0, 1, "summary", timeout_s=0.5)  # refused
+
+    if loop == "uvloop":
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main())
+    else:
+        asyncio.run(main())

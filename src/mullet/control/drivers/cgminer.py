@@ -10,7 +10,10 @@ so power is estimated from hashrate at the model's nominal efficiency, and the d
 from __future__ import annotations
 
 import asyncio
+import asyncio.selector_events
+import ipaddress
 import json
+import socket
 from typing import Any
 
 from mullet.control.clock import io_in_flight
@@ -77,10 +80,7 @@ async def rpc_request(
         Refused connection, timeout (``timeout_s`` wall seconds for the whole exchange), a reply that is not
         one JSON object, or a reply larger than 1 MiB.
     """
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[bytes] = loop.create_future()
-    proto = _Collect(request_bytes(command, parameter) if payload is None else json.dumps(payload).encode(), done)
-    data = await exchange(loop, proto, done, host, port, timeout_s, command)
+    data = await exchange(host, port, request_bytes(command, parameter) if payload is None else json.dumps(payload).encode(), timeout_s, command)
     text = data.rstrip(b"\x00 \r\n")
     if not text:
         raise DriverError(f"{host}:{port} {command}: empty reply")
@@ -93,13 +93,15 @@ async def rpc_request(
     return reply
 
 
-async def exchange(
-    loop: asyncio.AbstractEventLoop, proto: asyncio.Protocol, done: asyncio.Future[bytes], host: str, port: int, timeout_s: float, what: str
-) -> bytes:
-    """Connect ``proto`` to ``host:port`` and wait for ``done``; the whole exchange is bounded by ``timeout_s`` (wall).
+async def exchange(host: str, port: int, payload: bytes, timeout_s: float, what: str) -> bytes:
+    """Send ``payload`` to ``host:port`` and read the reply until the miner closes (at most 1 MiB).
 
-    A lean timeout (one timer that cancels this task; ``asyncio.timeout`` costs a quarter of a loopback exchange).
+    The whole exchange is bounded by ``timeout_s`` (wall) with a lean timeout: one timer that cancels this task
+    (``asyncio.timeout`` costs a quarter of a loopback exchange); a cancel from outside is passed on untouched. On
+    uvloop the exchange uses a transport and protocol; on asyncio's own loop plain socket calls, a quarter cheaper
+    there (each the cheaper of the two on its loop, measured).
     """
+    loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     fired = [False]
     cancelling = task.cancelling() if task is not None else 0
@@ -110,11 +112,11 @@ async def exchange(
             task.cancel()
 
     timer = loop.call_later(timeout_s, expire)
-    transport: asyncio.BaseTransport | None = None
     try:
         with io_in_flight():
-            transport, _ = await loop.create_connection(lambda: proto, host, port)
-            return await done
+            if isinstance(loop, asyncio.selector_events.BaseSelectorEventLoop):
+                return await _exchange_socket(loop, host, port, payload)
+            return await _exchange_transport(loop, host, port, payload)
     except asyncio.CancelledError:
         if not fired[0] or task is None or task.uncancel() > cancelling:
             raise  # cancelled from outside (also when that came with the timeout): not ours to swallow
@@ -123,8 +125,52 @@ async def exchange(
         raise DriverError(f"{host}:{port} {what}: {exc.strerror or exc}") from None
     finally:
         timer.cancel()
+
+
+async def _exchange_transport(loop: asyncio.AbstractEventLoop, host: str, port: int, payload: bytes) -> bytes:
+    done: asyncio.Future[bytes] = loop.create_future()
+    transport: asyncio.BaseTransport | None = None
+    try:
+        transport, _ = await loop.create_connection(lambda: _Collect(payload, done), host, port)
+        return await done
+    finally:
         if transport is not None:
             transport.close()
+
+
+async def _exchange_socket(loop: asyncio.AbstractEventLoop, host: str, port: int, payload: bytes) -> bytes:
+    try:
+        targets: list[tuple[Any, Any]] = [(socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET, (host, port))]
+    except ValueError:  # a host name: resolved by asyncio (in its executor); its addresses are tried in order
+        targets = [(info[0], info[4]) for info in await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    for i, (family, addr) in enumerate(targets):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            try:
+                await loop.sock_connect(sock, addr)
+            except OSError:
+                if i + 1 < len(targets):
+                    continue
+                raise
+            await loop.sock_sendall(sock, payload)
+            parts: list[bytes] = []
+            size = 0
+            while size < _MAX_REPLY_BYTES:
+                try:
+                    chunk = await loop.sock_recv(sock, 65536)
+                except OSError:
+                    if not parts:
+                        raise
+                    break  # reset after part of an answer: what came is judged as the transport path judges it
+                if not chunk:
+                    break
+                parts.append(chunk)
+                size += len(chunk)
+            return b"".join(parts)[:_MAX_REPLY_BYTES]
+        finally:
+            sock.close()
+    raise OSError(f"no address for {host!r}")
 
 
 def status_of(reply: dict[str, Any], where: str) -> dict[str, Any]:
