@@ -155,8 +155,8 @@ def bench_shed(rows: list[str], n: int = 15_000, port: int = 10000, shed_mw: flo
         load = os.getloadavg()[0]
         rows.append(
             f"| shed {shed_mw:.0f} MW of {base:.1f} MW over {n:,} S21 miners (ECRS deployment: no stagger), every command confirmed by read-back, "
-            f"audit log on | {dt:.1f} s wall (load average {load:.1f}) | target <= 30 s beyond the stagger (0 s here); {cmds:,} commands, "
-            f"{confirmed:,} confirmed, {shed:.2f} MW shed by read-back; CPU: controller {cpu[0]:.1f} s (this process, {loop_name()}), "
+            f"audit log on, {loop_name()} in both processes | {dt:.1f} s wall (load average {load:.1f}) "
+            f"| target <= 30 s beyond the stagger (0 s here); {cmds:,} commands, {confirmed:,} confirmed, {shed:.2f} MW shed by read-back; CPU: controller {cpu[0]:.1f} s (this process, {loop_name()}), "
             f"emulator {cpu[1]:.1f} s (its own process) |"
         )
     finally:
@@ -205,9 +205,10 @@ def update_results() -> None:
         "- LuxOS protocol end to end: a read is one TCP request (`summary+power+temps`); a command is three",
         "  (`logon`, `curtail`/`profileset`, `logoff`) and is confirmed by further reads until the power shows it.",
         "- Physics run in real time in the emulator: a sleep takes 5 s to show, so confirmation cannot be faster.",
-        "- Shed wall time runs from the first command to the last confirmation (the deployment's sheds go out at once,",
-        "  capped at `max_concurrency` = 256 network calls in flight); the plan counts each sleeper at 150 W (the most a",
-        "  confirmed sleep may draw) until its read-back shows its idle draw, so no top-up round is needed. It overshoots",
+        "- Shed wall time is the `Controller.enforce` call: allocation, audit, every command and its confirmation by",
+        "  read-back (the deployment's sheds go out at once, capped at `max_concurrency` = 256 calls in flight); the plan",
+        "  counts each sleeper at 150 W (the most a confirmed sleep may draw) until its read-back shows its idle draw, so",
+        "  no top-up round is needed. It overshoots",
         "  by the difference (about 2 MW here: 52 MW shed for 50 asked) the first time a fleet sleeps; later sheds use",
         "  each miner's measured idle draw.",
         "- The shed on plain asyncio (`MULLET_EVENT_LOOP=asyncio`, both processes) is the fallback without",
