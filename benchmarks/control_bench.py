@@ -154,10 +154,11 @@ def bench_shed(rows: list[str], n: int = 15_000, port: int = 10000, shed_mw: flo
             dt, shed, cmds, confirmed, base = run_loop(main(Path(tmp) / "audit.duckdb"))
         load = os.getloadavg()[0]
         rows.append(
-            f"| shed {shed_mw:.0f} MW of {base:.1f} MW over {n:,} S21 miners (ECRS deployment: no stagger), every command confirmed by read-back, "
-            f"audit log on, {loop_name()} in both processes | {dt:.1f} s wall (load average {load:.1f}) "
-            f"| target <= 30 s beyond the stagger (0 s here); {cmds:,} commands, {confirmed:,} confirmed, {shed:.2f} MW shed by read-back; CPU: controller {cpu[0]:.1f} s (this process, {loop_name()}), "
-            f"emulator {cpu[1]:.1f} s (its own process) |"
+            f"| shed {shed_mw:.0f} MW of {base:.1f} MW over {n:,} S21 miners (ECRS deployment: no stagger), "
+            f"every command confirmed by read-back, audit log on, {loop_name()} in both processes "
+            f"| {dt:.1f} s wall (load average {load:.1f}) "
+            f"| target <= 30 s beyond the stagger (0 s here); {cmds:,} commands, {confirmed:,} confirmed, {shed:.2f} MW shed by read-back; "
+            f"CPU: controller {cpu[0]:.1f} s (this process, {loop_name()}), emulator {cpu[1]:.1f} s (its own process) |"
         )
     finally:
         proc.terminate()
@@ -208,9 +209,8 @@ def update_results() -> None:
         "- Shed wall time is the `Controller.enforce` call: allocation, audit, every command and its confirmation by",
         "  read-back (the deployment's sheds go out at once, capped at `max_concurrency` = 256 calls in flight); the plan",
         "  counts each sleeper at 150 W (the most a confirmed sleep may draw) until its read-back shows its idle draw, so",
-        "  no top-up round is needed. It overshoots",
-        "  by the difference (about 2 MW here: 52 MW shed for 50 asked) the first time a fleet sleeps; later sheds use",
-        "  each miner's measured idle draw.",
+        "  no top-up round is needed. It overshoots by the difference (about 2 MW here: 52 MW shed for 50 asked) the",
+        "  first time a fleet sleeps; later sheds use each miner's measured idle draw.",
         "- The shed on plain asyncio (`MULLET_EVENT_LOOP=asyncio`, both processes) is the fallback without",
         "  `pip install 'mullet[fast]'`: network exchanges there use plain socket calls, on uvloop a transport (each the",
         "  cheaper of the two on its loop).",
