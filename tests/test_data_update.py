@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +24,7 @@ CUT = {  # rows cut off the end of each bundled copy; the recordings hold exactl
     "btc_hashrate_mempool_daily.csv": 12,
     "ercot_rtm_hub_spp_15min_2021_2024.csv.gz": 8,
     "ercot_native_load_hourly.csv.gz": 6,
+    "ercot_rtm_loadzone_spp_hourly_2023.csv.gz": 2,
 }
 NO_WAIT = {"mempool": 0.0, "coinmetrics": 0.0, "ercot": 0.0}
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -37,8 +40,9 @@ def recorded(request: httpx.Request) -> httpx.Response:
     if url.path.endswith("IceDocListJsonWS"):
         return httpx.Response(200, content=(REC / f"ercot_{url.params['reportTypeId']}_list.json").read_bytes())
     if url.path.endswith("mirDownload"):
-        report = "12301" if url.params["doclookupId"].startswith("107") else "13101"
-        return httpx.Response(200, content=(REC / f"ercot_{report}_doc.zip").read_bytes())
+        doc = url.params["doclookupId"]
+        name = "ercot_12301_doc_lz.zip" if doc.startswith("1072") else "ercot_12301_doc.zip" if doc.startswith("107") else "ercot_13101_doc.zip"
+        return httpx.Response(200, content=(REC / name).read_bytes())
     return httpx.Response(404)
 
 
@@ -53,6 +57,7 @@ def originals() -> dict[str, pd.DataFrame]:
         "hashrate": data.load_hashrate_mempool_daily(),
         "hubs": data.load_ercot_hub_prices(),
         "load": data.load_system_load(),
+        "zones": data.load_ercot_loadzone_prices(),
     }
 
 
@@ -97,12 +102,14 @@ def test_update_restores_the_cut_history_exactly(cut_bundle: Path) -> None:
         "btc_hashrate_mempool_daily": 12,
         "btc_network_daily": 6,
         "ercot_rtm_hub_spp_15min": 8,
+        "ercot_rtm_loadzone_spp_hourly": 2,
         "ercot_system_load_hourly": 6,
     }
     got = originals()  # every loader now reads bundled + stored rows
     assert len(got["network"]) == 4381 and got["network"].index[-1] == pd.Timestamp("2025-12-29", tz="UTC")
     assert len(got["hubs"]) == 140_199 and got["hubs"].index[-1] == pd.Timestamp("2025-01-01T05:45Z")
     assert got["load"].index[-1] == pd.Timestamp("2024-09-01T04:00Z")  # interval start of the last hour
+    assert got["zones"].index[-1] == pd.Timestamp("2024-01-01T05:00Z") and len(got["zones"]) == 8759
     assert got["difficulty"].index[-1] == pd.Timestamp("2025-03-09T15:58:46Z")
     assert got["hashrate"].index[-1] == pd.Timestamp("2025-03-22", tz="UTC")
 
@@ -123,6 +130,7 @@ def test_merged_values_equal_the_uncut_files(cut_files: Path, tmp_path: Path, mo
         "hashrate": ["hashrate_ths"],
         "hubs": list(data.ERCOT_HUBS),
         "load": ["load_mw"],
+        "zones": list(data.ERCOT_LOAD_ZONES),
     }
     for key, columns in cols.items():
         assert got[key].index.equals(real[key].index), key
@@ -289,5 +297,97 @@ def test_ercot_documents_already_read_are_not_fetched_again(cut_bundle: Path) ->
         return recorded(request)
 
     report = update(["ercot"], client=client(logged), min_interval_s=NO_WAIT)
-    assert report.rows_changed == {"ercot_rtm_hub_spp_15min": 0, "ercot_system_load_hourly": 0}
+    assert report.rows_changed == {"ercot_rtm_hub_spp_15min": 0, "ercot_rtm_loadzone_spp_hourly": 0, "ercot_system_load_hourly": 0}
     assert all(p.endswith("IceDocListJsonWS") for p in seen) and len(seen) == 2  # the lists only, no download
+
+
+# --- ERCOT load-zone prices (issue 15, round 3): NP6-905-CD load-zone rows, hourly means, merged like the hubs ----------
+
+
+def _lz_doc(frame: pd.DataFrame) -> bytes:
+    """A NP6-905-CD ZIP holding ``frame``'s rows (a subset or an edit of the recorded load-zone document)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("cdr.00012301.SPPHLZNP6905.csv", frame.to_csv(index=False))
+    return buf.getvalue()
+
+
+def _recorded_lz() -> pd.DataFrame:
+    with zipfile.ZipFile(REC / "ercot_12301_doc_lz.zip") as z:
+        return pd.read_csv(io.BytesIO(z.read(z.namelist()[0])), dtype=str)
+
+
+def _serving(docs: list[bytes], first_minute: int = 0) -> Handler:
+    """ERCOT answering with one listed CSV document per entry of ``docs`` (publish times in order, newer than any seen)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("IceDocListJsonWS"):
+            if request.url.params["reportTypeId"] != "12301":
+                return httpx.Response(200, json={"ListDocsByRptTypeRes": {"DocumentList": []}})
+            items = [
+                {"Document": {"DocID": f"20{i}", "FriendlyName": f"SPPHLZNP6905_{i}_csv", "PublishDate": f"2099-01-01T00:{first_minute + i:02d}:00-06:00"}}
+                for i in range(len(docs))
+            ]
+            return httpx.Response(200, json={"ListDocsByRptTypeRes": {"DocumentList": items}})
+        return httpx.Response(200, content=docs[int(request.url.params["doclookupId"][2:])])
+
+    return handler
+
+
+def test_loadzone_hours_are_means_of_complete_hours_only() -> None:
+    from mullet.data.update import loadzone_hours
+
+    idx = pd.date_range("2024-01-01T04:00Z", periods=7, freq="15min")  # 22:00-23:30 CST: one whole hour and three quarters
+    quarters = pd.DataFrame({"LZ_WEST": [10.0, 20.0, 30.0, 40.0, 1.0, 2.0, 3.0]}, index=idx)
+    hourly, pending = loadzone_hours(quarters)
+    assert hourly.to_dict("records") == [{"interval_start_utc": "2024-01-01T04:00:00Z", "interval_start_cpt": "2023-12-31 22:00", "LZ_WEST": 25.0}]
+    assert pending.index.equals(idx[4:])
+
+
+def test_loadzone_hours_wait_for_their_fourth_quarter_across_documents(cut_bundle: Path) -> None:
+    rows = _recorded_lz()
+    last_quarter = (rows["DeliveryHour"] == "24") & (rows["DeliveryInterval"] == "4")
+    first, second = _lz_doc(rows[~last_quarter]), _lz_doc(rows[last_quarter])  # ERCOT publishes one interval per document
+    update(["ercot"], client=client(_serving([first])), min_interval_s=NO_WAIT)
+    stored = pd.read_csv(cut_bundle / "ercot_rtm_loadzone_spp_hourly.csv")
+    assert list(stored["interval_start_utc"]) == ["2024-01-01T04:00:00Z"]  # HE24 has 3 of its 4 quarters: it waits
+    assert len(pd.read_csv(cut_bundle / "ercot_rtm_loadzone_spp_hourly.pending.csv")) == 3
+    update(["ercot"], client=client(_serving([first, second])), min_interval_s=NO_WAIT)
+    stored = pd.read_csv(cut_bundle / "ercot_rtm_loadzone_spp_hourly.csv")
+    assert list(stored["interval_start_utc"]) == ["2024-01-01T04:00:00Z", "2024-01-01T05:00:00Z"]  # once each, in order
+    assert pd.read_csv(cut_bundle / "ercot_rtm_loadzone_spp_hourly.pending.csv").empty
+    data._BUNDLED_CACHE.clear()
+    zones = data.load_ercot_loadzone_prices()
+    assert zones.loc["2024-01-01T05:00Z", "LZ_WEST"] == pytest.approx(15.425)  # the bundled value of that hour, restored
+
+
+def test_loadzone_rerun_neither_duplicates_nor_reorders(cut_bundle: Path) -> None:
+    doc = (REC / "ercot_12301_doc_lz.zip").read_bytes()
+    update(["ercot"], client=client(_serving([doc])), min_interval_s=NO_WAIT)
+    first = snapshot(cut_bundle)
+    report = update(["ercot"], client=client(_serving([doc, doc])), min_interval_s=NO_WAIT)  # the same document twice, republished
+    assert snapshot(cut_bundle) == first and report.rows_changed["ercot_rtm_loadzone_spp_hourly"] == 0  # nothing after what is held
+    lz_file = cut_bundle / "ercot_rtm_loadzone_spp_hourly.csv"
+    report = update(["ercot"], since="2023-12-31", client=client(_serving([doc, doc], first_minute=10)), min_interval_s=NO_WAIT)
+    assert lz_file.read_bytes() == first[lz_file.name] and report.rows_changed["ercot_rtm_loadzone_spp_hourly"] == 4  # 2 hours x 2, revised in place
+    stored = pd.read_csv(lz_file)
+    assert stored["interval_start_utc"].is_unique and stored["interval_start_utc"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize(
+    ("what", "edit"),
+    [
+        ("truncated", lambda rows: (REC / "ercot_12301_doc_lz.zip").read_bytes()[:400]),
+        (
+            "not a number",
+            lambda rows: _lz_doc(rows.assign(SettlementPointPrice=rows["SettlementPointPrice"].where(rows["SettlementPointName"] != "LZ_WEST", "n/a"))),
+        ),
+        ("a zone missing", lambda rows: _lz_doc(rows[~((rows["SettlementPointName"] == "LZ_CPS") & (rows["DeliveryInterval"] == "2"))])),
+    ],
+)
+def test_malformed_loadzone_document_leaves_the_store_as_it_was(cut_bundle: Path, what: str, edit: Callable[[pd.DataFrame], bytes]) -> None:
+    update(["ercot"], client=client(), min_interval_s=NO_WAIT)
+    before, prov_before = snapshot(cut_bundle), (cut_bundle / "provenance.json").read_bytes()
+    with pytest.raises(UpdateError, match="rejected, nothing written"):
+        update(["ercot"], since="2023-12-31", client=client(_serving([edit(_recorded_lz())])), min_interval_s=NO_WAIT)
+    assert snapshot(cut_bundle) == before and (cut_bundle / "provenance.json").read_bytes() == prov_before

@@ -90,3 +90,91 @@ def test_cli_converts_a_gridstatus_file(tmp_path: Path, capsys: pytest.CaptureFi
     assert "44 intervals" in capsys.readouterr().out
     back = read_timeseries(tmp_path / "prices.csv", {"WESTERN HUB": "finite"}, freq="1h")
     assert back.index[0] == pd.Timestamp("2025-05-01T04:00Z") and len(back) == 44
+
+
+# --- a site outside ERCOT planned from a gridstatus-shaped price file (issue 15) ------------------------------------
+
+
+def _generated_pjm_year(path: Path, start: str = "2023-01-01", end: str = "2023-12-31 23:00") -> Path:
+    """GENERATED test data (not real prices): a gridstatus-shaped PJM real-time hourly file, Eastern time with offsets.
+
+    A daily sine plus seeded gamma noise [USD/MWh]; it only stands in for the shape a gridstatus user has.
+    """
+    idx = pd.date_range(start, end, freq="1h", tz="UTC").tz_convert("America/New_York")
+    lmp = 35 + 15 * np.sin(2 * np.pi * (idx.hour - 6) / 24) + np.random.default_rng(0).gamma(2.0, 5.0, len(idx))
+    frame = pd.DataFrame(
+        {"Interval Start": idx, "Interval End": idx + pd.Timedelta("1h"), "Location": "WESTERN HUB", "Market": "REAL_TIME_HOURLY", "LMP": lmp.round(2)}
+    )
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _pjm_scenario(tmp_path: Path, price_file: str) -> Path:
+    toml = tmp_path / "pjm.toml"
+    toml.write_text(
+        'name = "pjm-west"\nstart = "2023-08-01"\nend = "2023-08-07"\n[interconnect]\nimport_limit_mw = 100\n'
+        '[[mining]]\nname = "s21"\nmodel = "Antminer S21"\nunits = 10000\n'
+        f'[power]\nmarket = "PJM"\nprice_file = "{price_file}"\nsettlement_point = "WESTERN HUB"\n'
+    )
+    return toml
+
+
+def test_dispatch_reads_a_gridstatus_price_file_like_the_converted_one(tmp_path: Path) -> None:
+    from mullet.dispatch import dispatch
+    from mullet.site import load_scenario
+
+    _generated_pjm_year(tmp_path / "gs.csv")
+    direct = dispatch(_pjm_scenario(tmp_path, "gs.csv"))
+    # independent path: convert with the loader + writer of `mullet data gridstatus`, then read mullet's own layout
+    to_mullet_csv(load_gridstatus_prices(tmp_path / "gs.csv"), tmp_path / "converted.csv")
+    (tmp_path / "conv").mkdir()
+    (tmp_path / "conv" / "converted.csv").write_bytes((tmp_path / "converted.csv").read_bytes())
+    converted = dispatch(load_scenario(_pjm_scenario(tmp_path / "conv", "converted.csv")))
+    assert direct.metrics["hours"] == 7 * 24
+    pd.testing.assert_series_equal(direct.schedule["price_usd_per_mwh"], converted.schedule["price_usd_per_mwh"])
+    assert direct.pnl == pytest.approx(converted.pnl)
+    # the first interval is 2023-08-01 00:00 UTC, i.e. 20:00 EDT on 31 July in the file
+    raw = pd.read_csv(tmp_path / "gs.csv")
+    assert direct.schedule["price_usd_per_mwh"].iloc[0] == raw.loc[raw["Interval Start"] == "2023-07-31 20:00:00-04:00", "LMP"].item()
+
+
+def test_plan_a_pjm_site_from_a_gridstatus_year(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from mullet.cli import main
+
+    _generated_pjm_year(tmp_path / "gs.csv")
+    args = ["plan", str(_pjm_scenario(tmp_path, "gs.csv")), "--paths", "4", "--years", "2", "--ai-shares", "0,1", "--conversion-years", "1"]
+    args += ["--workers", "1", "--db", str(tmp_path / "runs.duckdb"), "--format", "json"]
+    capsys.readouterr()
+    main(args)
+    out = json.loads(capsys.readouterr().out)
+    assert any("WESTERN HUB, years [2023]" in n for n in out["notes"])  # the one whole year of the file, resampled
+
+    # two days only: the plan says the file covers no whole year (one line, exit 2), nothing is stored as a success
+    head = pd.read_csv(tmp_path / "gs.csv").head(48)
+    (tmp_path / "short").mkdir()
+    head.to_csv(tmp_path / "short" / "gs.csv", index=False)
+    args[1] = str(_pjm_scenario(tmp_path / "short", "gs.csv"))
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "cover no whole year" in err and "WESTERN HUB" in err
+
+
+def test_a_gridstatus_price_file_states_what_is_wrong(tmp_path: Path) -> None:
+    from mullet.dispatch.inputs import build_inputs
+    from mullet.errors import ScenarioError
+    from mullet.site import load_scenario
+
+    _generated_pjm_year(tmp_path / "gs.csv", "2023-08-01", "2023-08-08")
+    frame = pd.read_csv(tmp_path / "gs.csv")
+    sc = load_scenario(_pjm_scenario(tmp_path, "gs.csv"))
+    with pytest.raises(ScenarioError, match=r"power.settlement_point: got 'EASTERN HUB'.*allowed: \['WESTERN HUB'\]"):
+        build_inputs(sc.model_copy(update={"power": sc.power.model_copy(update={"settlement_point": "EASTERN HUB"})}))
+    # two markets in one file: the scenario names one (power.price_market)
+    pd.concat([frame, frame.assign(Market="DAY_AHEAD_HOURLY", LMP=frame["LMP"] + 1)]).to_csv(tmp_path / "gs.csv", index=False)
+    with pytest.raises(DataError, match="price_market"):
+        build_inputs(sc)
+    da = sc.model_copy(update={"power": sc.power.model_copy(update={"price_market": "DAY_AHEAD_HOURLY"})})
+    np.testing.assert_allclose(build_inputs(da).price_usd_per_mwh[:24], frame["LMP"].to_numpy()[:24] + 1)  # the file starts 00:00 UTC

@@ -49,7 +49,7 @@ _LABELS = {
     "load_zone_basis_cost_usd": "load-zone basis",
     "retail_adder_cost_usd": "adders",
     "demand_charge_usd": "demand charges",
-    "four_cp_charge_usd": "4CP",
+    "four_cp_charge_usd": "coincident peaks (4CP/5CP)",
     "sla_penalty_usd": "SLA credits",
 }
 _COSTS = {"spot_energy_cost_usd", "load_zone_basis_cost_usd", "retail_adder_cost_usd", "demand_charge_usd", "four_cp_charge_usd", "sla_penalty_usd"}

@@ -99,7 +99,7 @@ def dispatch_assumptions(scenario: Scenario, summary: Mapping[str, Any], solver:
         "horizon_end_utc": summary["end_utc"],
         "interval_minutes": summary["interval_minutes"],
         "settlement_point": scenario.power.settlement_point,
-        "prices": _source(scenario.power.price_file, "ERCOT real-time prices"),
+        "prices": _source(scenario.power.price_file, f"{scenario.power.market} real-time prices"),
         "hashprice": _source(scenario.hashprice_file, "daily hashprice history (price, difficulty, fees)"),
         "ancillary_prices": _source(scenario.ancillary.price_file, "ERCOT day-ahead ancillary prices") if scenario.ancillary.products else "none offered",
         "gaps": "filled from the previous interval (noted)" if scenario.power.missing_intervals == "ffill" else "refused",

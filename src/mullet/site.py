@@ -195,9 +195,12 @@ class Ppa(_Model):
 
 
 class FourCP(_Model):
-    """Coincident-peak transmission charge (ERCOT: four June-September coincident peaks) and how the site avoids it."""
+    """Coincident-peak charge by the market's rule (ERCOT 4CP: four June-September monthly peaks; PJM 5CP: five daily peaks) and how the site avoids it."""
 
-    rate_usd_per_kw_year: Annotated[float, Field(ge=0, le=500, description="Transmission rate on the coincident-peak load [USD/kW-year].")] = 0.0
+    rate_usd_per_kw_year: Annotated[
+        float,
+        Field(ge=0, le=500, description="Rate on the coincident-peak load [USD/kW-year] (PJM 5CP: capacity USD/MW-day x 0.365, plus NITS set on the 5CP)."),
+    ] = 0.0
     mode: Annotated[
         Literal["perfect", "forecast", "none"],
         Field(
@@ -244,7 +247,14 @@ class PowerSupply(_Model):
 
     market: Annotated[str, Field(description="Electricity market module (mullet.markets), e.g. ERCOT.")] = "ERCOT"
     price_file: Annotated[
-        str | None, Field(description="Spot price CSV/Parquet (interval_start_utc + one column per settlement point); none: the market's bundled prices.")
+        str | None,
+        Field(
+            description="Spot price CSV/Parquet: interval_start_utc + one column per settlement point, or gridstatus-shaped "
+            "(Interval Start, Interval End, Location, Market, LMP/SPP; any ISO); none: the market's bundled prices."
+        ),
+    ] = None
+    price_market: Annotated[
+        str | None, Field(description="gridstatus Market to read from a gridstatus-shaped price_file that holds several, e.g. REAL_TIME_HOURLY.")
     ] = None
     settlement_point: Annotated[
         str,

@@ -22,7 +22,7 @@ _PNL_LABELS = {
     "load_zone_basis_cost_usd": "- load-zone basis (load zone - hub)",
     "retail_adder_cost_usd": "- retail adders",
     "demand_charge_usd": "- demand charges",
-    "four_cp_charge_usd": "- 4CP transmission",
+    "four_cp_charge_usd": "- coincident-peak transmission (4CP/5CP)",
     "sla_penalty_usd": "- SLA credits",
     "net_usd": "net",
 }

@@ -300,18 +300,21 @@ def load_hashrate_mempool_daily(path: str | Path | None = None) -> pd.DataFrame:
     return _load("btc_hashrate_mempool_daily.csv", path, _Schema("date", {"hashrate_ths": "nonneg"}, freq="1D"))
 
 
-def load_system_load(path: str | Path | None = None, column: str = "ERCOT") -> pd.DataFrame:
+def load_system_load(path: str | Path | None = None, column: str | None = None) -> pd.DataFrame:
     """Hourly system load [MW], interval start UTC.
 
     Bundled: ERCOT native load, 2021, 2023 and 2024-01-01 to 2024-08-31 (2022 is
     missing). A user file needs ``interval_start_utc`` (or ``interval_end_utc``)
-    and the load column. Returns one column, ``load_mw``.
+    and the load column: ``column``, or by default ``load_mw`` (any market's system
+    or zone load) or ``ERCOT``. Returns one column, ``load_mw``.
     """
     if path is None:
         raw = _bundled_table("ercot_native_load_hourly.csv.gz")
         source = "ercot_native_load_hourly.csv.gz"
     else:
         raw, source = read_table(path), str(path)
+    if column is None:
+        column = "ERCOT" if path is None or ("load_mw" not in raw.columns and "ERCOT" in raw.columns) else "load_mw"
     if "interval_start_utc" not in raw.columns and "interval_end_utc" in raw.columns:
         _require_utc_offsets(raw["interval_end_utc"], source, "interval_end_utc")
         raw = raw.assign(interval_start_utc=pd.to_datetime(raw["interval_end_utc"], utc=True, format="ISO8601") - pd.Timedelta("1h"))

@@ -18,6 +18,7 @@ or an hour); an output interval with any input interval missing is left NaN.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,15 @@ import pandas as pd
 
 from mullet.errors import DataError
 
-__all__ = ["BUNDLED_PJM_SAMPLE", "PRICE_COLUMNS", "load_gridstatus_prices", "pjm_dataminer_to_gridstatus", "to_mullet_csv"]
+__all__ = [
+    "BUNDLED_PJM_SAMPLE",
+    "PRICE_COLUMNS",
+    "is_gridstatus_file",
+    "load_gridstatus_prices",
+    "pjm_dataminer_to_gridstatus",
+    "read_gridstatus_price_file",
+    "to_mullet_csv",
+]
 
 PRICE_COLUMNS = ("SPP", "LMP")
 BUNDLED_PJM_SAMPLE = "pjm_rt_hrl_lmps_western_dominion_hub_2025-05-01_02.csv"
@@ -98,7 +107,7 @@ def load_gridstatus_prices(
         markets = sorted(df["Market"].astype(str).unique())
         if market is None:
             if len(markets) > 1:
-                raise DataError(source, f"market: the data hold {markets}; pass market= (one at a time)")
+                raise DataError(source, f"market: the data hold {markets}; pass market= (one at a time; a scenario's power.price_market)")
             market = markets[0] if markets else None
         elif market not in markets:
             raise DataError(source, f"market: got {market!r}, the data hold {markets}")
@@ -152,6 +161,44 @@ def load_gridstatus_prices(
     wide.columns.name = None
     wide.attrs.update({"market": market, "price_column": price_column, "interval": str(interval), "source": source})
     return wide
+
+
+def _columns(path: str | Path) -> list[str]:
+    """Column names of a CSV (header only) or Parquet file."""
+    from mullet.data import read_table
+
+    p = Path(path)
+    if ".csv" in "".join(p.suffixes).lower():
+        try:
+            return list(pd.read_csv(p, nrows=0).columns)
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise DataError(str(p), f"cannot be read as a table ({type(exc).__name__}: {exc})") from exc
+    return list(read_table(p).columns)
+
+
+def is_gridstatus_file(path: str | Path) -> bool:
+    """True when the price file at ``path`` is gridstatus-shaped (``Interval Start`` and ``Location`` columns), not mullet's layout."""
+    from mullet.data import read_table
+
+    if not Path(path).exists():
+        read_table(path)  # raises the file-not-found DataError
+    cols = _columns(path)
+    return "Interval Start" in cols and "Location" in cols
+
+
+@lru_cache(maxsize=4)
+def _cached_file(path: str, stamp: tuple[int, int], market: str | None) -> pd.DataFrame:
+    return load_gridstatus_prices(path, market=market)
+
+
+def read_gridstatus_price_file(path: str | Path, market: str | None = None) -> pd.DataFrame:
+    """A gridstatus-shaped price file as a wide frame (:func:`load_gridstatus_prices`), read once per file version.
+
+    The frame is the cached one: copy it before changing it. Columns: locations [USD/MWh]; index: UTC interval
+    starts on the file's own fixed interval (NaN where a location has no price).
+    """
+    st = Path(path).stat()
+    return _cached_file(str(path), (st.st_mtime_ns, st.st_size), market)
 
 
 def to_mullet_csv(prices: pd.DataFrame, path: str | Path) -> Path:

@@ -9,7 +9,9 @@ Sources (public, no key):
   derived from ``HashRate`` and ``BlkCnt`` with Coin Metrics' own formula, as in the bundled file.
 - ``ercot``: ERCOT MIS public reports (document list ``IceDocListJsonWS``, downloads
   ``mirDownload``): NP6-905-CD (report 12301) real-time 15-minute settlement point prices at the
-  trading hubs, and NP6-345-CD (report 13101) actual system load by weather zone, hourly. ERCOT
+  trading hubs and at the load zones (kept as hourly means of the four 15-minute prices, the bundled
+  load-zone file's layout; quarters of an hour not yet complete wait in ``<dataset>.pending.csv``),
+  and NP6-345-CD (report 13101) actual system load by weather zone, hourly. ERCOT
   keeps only the last few days of these reports online, so an update fills from then on.
 
 The bundled files stay read-only. New rows go to a store in the user data directory
@@ -50,9 +52,11 @@ __all__ = [
     "Dataset",
     "UpdateError",
     "UpdateReport",
+    "loadzone_hours",
     "merge_updates",
     "parse_coinmetrics",
     "parse_ercot_load_csv",
+    "parse_ercot_loadzone_csv",
     "parse_ercot_spp_csv",
     "parse_mempool_hashrate",
     "status",
@@ -108,6 +112,14 @@ DATASETS: Mapping[str, Dataset] = {
             "ERCOT public market data (NP6-905-CD)",
         ),
         Dataset(
+            "ercot_rtm_loadzone_spp_hourly",
+            "ercot_rtm_loadzone_spp_hourly_2023.csv.gz",
+            "interval_start_utc",
+            "ercot",
+            ("interval_start_utc", "interval_start_cpt", "LZ_AEN", "LZ_CPS", "LZ_HOUSTON", "LZ_LCRA", "LZ_NORTH", "LZ_RAYBN", "LZ_SOUTH", "LZ_WEST"),
+            "ERCOT public market data (NP6-905-CD; hourly means of the four 15-minute load-zone prices)",
+        ),
+        Dataset(
             "ercot_system_load_hourly",
             "ercot_native_load_hourly.csv.gz",
             "interval_end_utc",
@@ -124,7 +136,8 @@ MEMPOOL_URL = "https://mempool.space/api/v1/mining/hashrate/{period}"
 COINMETRICS_URL = "https://community-api.coinmetrics.io/v4/timeseries/asset-metrics"
 ERCOT_LIST_URL = "https://www.ercot.com/misapp/servlets/IceDocListJsonWS"
 ERCOT_DOWNLOAD_URL = "https://www.ercot.com/misdownload/servlets/mirDownload"
-ERCOT_REPORTS = {"ercot_rtm_hub_spp_15min": 12301, "ercot_system_load_hourly": 13101}
+ERCOT_REPORTS = {"ercot_rtm_hub_spp_15min": 12301, "ercot_rtm_loadzone_spp_hourly": 12301, "ercot_system_load_hourly": 13101}
+"""The ERCOT report each dataset is read from (one download of a NP6-905-CD document serves hubs and load zones)."""
 _MIN_INTERVAL_S = {"mempool": 1.0, "coinmetrics": 6.5, "ercot": 0.5}
 """Spacing of requests per source [s] (Coin Metrics' community limit is 10 requests per 6 seconds per IP; we stay far below)."""
 _MAX_PAGES = 200
@@ -222,6 +235,9 @@ _SCHEMAS: Mapping[str, Callable[[], Any]] = {
     "btc_hashrate_mempool_daily": _schema_simple("date", {"hashrate_ths": "nonneg"}, "1D"),
     "ercot_rtm_hub_spp_15min": _schema_simple(
         "interval_start_utc", dict.fromkeys(("HB_BUSAVG", "HB_HOUSTON", "HB_HUBAVG", "HB_NORTH", "HB_PAN", "HB_SOUTH", "HB_WEST"), "finite"), "15min"
+    ),
+    "ercot_rtm_loadzone_spp_hourly": _schema_simple(
+        "interval_start_utc", dict.fromkeys(("LZ_AEN", "LZ_CPS", "LZ_HOUSTON", "LZ_LCRA", "LZ_NORTH", "LZ_RAYBN", "LZ_SOUTH", "LZ_WEST"), "finite"), "1h"
     ),
     "ercot_system_load_hourly": _schema_simple("interval_start_utc", {"ERCOT": "nonneg"}, "1h"),
 }
@@ -369,13 +385,12 @@ def _local_to_utc(day: pd.Series, start_offset: pd.Series, dst_flag: pd.Series, 
     return pd.DatetimeIndex(local).tz_localize("America/Chicago", ambiguous=first, nonexistent="raise").tz_convert("UTC")
 
 
-def parse_ercot_spp_csv(raw: pd.DataFrame, source: str = "ERCOT NP6-905-CD") -> pd.DataFrame:
-    """NP6-905-CD rows (``DeliveryDate, DeliveryHour, DeliveryInterval, SettlementPointName, SettlementPointPrice, DSTFlag``) -> hub columns."""
+def _spp_quarters(raw: pd.DataFrame, points: list[str], what: str, source: str) -> pd.DataFrame:
+    """NP6-905-CD rows of ``points`` -> wide 15-minute prices (UTC interval-start index, one column per point); empty when none."""
     _need(raw, ("DeliveryDate", "DeliveryHour", "DeliveryInterval", "SettlementPointName", "SettlementPointPrice"), source)
-    hubs = list(DATASETS["ercot_rtm_hub_spp_15min"].columns[2:])
-    df = raw[raw["SettlementPointName"].isin(hubs)].copy()
+    df = raw[raw["SettlementPointName"].isin(points)].copy()
     if df.empty:
-        raise UpdateError(f"rejected, nothing written: {source} has no trading-hub rows ({', '.join(hubs)})")
+        return pd.DataFrame(columns=points, index=pd.DatetimeIndex([], tz="UTC"), dtype=float)
     hour = pd.to_numeric(df["DeliveryHour"], errors="coerce")
     interval = pd.to_numeric(df["DeliveryInterval"], errors="coerce")
     price = pd.to_numeric(df["SettlementPointPrice"], errors="coerce")
@@ -385,11 +400,18 @@ def parse_ercot_spp_csv(raw: pd.DataFrame, source: str = "ERCOT NP6-905-CD") -> 
         raise UpdateError(f"rejected, nothing written: {source} row {i + 2}: hour/interval/price {df.iloc[i].to_dict()} out of range or not numbers")
     offset = pd.to_timedelta((hour - 1) * 60 + (interval - 1) * 15, unit="min")
     start = _local_to_utc(df["DeliveryDate"], offset, df.get("DSTFlag", pd.Series("N", index=df.index)), source)
-    long = pd.DataFrame({"t": start, "hub": df["SettlementPointName"].to_numpy(), "p": price.to_numpy()})
-    if long.duplicated(["t", "hub"]).any():
-        raise UpdateError(f"rejected, nothing written: {source} has a hub price twice for one interval")
-    wide = long.pivot(index="t", columns="hub", values="p")
-    wide = wide.reindex(columns=hubs)
+    long = pd.DataFrame({"t": start, "point": df["SettlementPointName"].to_numpy(), "p": price.to_numpy()})
+    if long.duplicated(["t", "point"]).any():
+        raise UpdateError(f"rejected, nothing written: {source} has a {what} price twice for one interval")
+    return long.pivot(index="t", columns="point", values="p").reindex(columns=points)
+
+
+def parse_ercot_spp_csv(raw: pd.DataFrame, source: str = "ERCOT NP6-905-CD") -> pd.DataFrame:
+    """NP6-905-CD rows (``DeliveryDate, DeliveryHour, DeliveryInterval, SettlementPointName, SettlementPointPrice, DSTFlag``) -> hub columns."""
+    hubs = list(DATASETS["ercot_rtm_hub_spp_15min"].columns[2:])
+    wide = _spp_quarters(raw, hubs, "hub", source)
+    if wide.empty:
+        raise UpdateError(f"rejected, nothing written: {source} has no trading-hub rows ({', '.join(hubs)})")
     out = pd.DataFrame(
         {
             "interval_start_utc": wide.index.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -399,6 +421,43 @@ def parse_ercot_spp_csv(raw: pd.DataFrame, source: str = "ERCOT NP6-905-CD") -> 
     for hub in hubs:
         out[hub] = wide[hub].to_numpy()
     return out
+
+
+def parse_ercot_loadzone_csv(raw: pd.DataFrame, source: str = "ERCOT NP6-905-CD") -> pd.DataFrame:
+    """NP6-905-CD load-zone rows -> 15-minute prices [USD/MWh]: UTC interval-start index, one column per load zone.
+
+    A document without load-zone rows gives an empty frame; an interval that lists some zones but not all is rejected.
+    """
+    zones = list(DATASETS["ercot_rtm_loadzone_spp_hourly"].columns[2:])
+    wide = _spp_quarters(raw, zones, "load-zone", source)
+    partial = wide.isna().any(axis=1)
+    if partial.any():
+        t = wide.index[partial.to_numpy()][0]
+        missing = [z for z in zones if pd.isna(wide.loc[t, z])]
+        raise UpdateError(f"rejected, nothing written: {source}: interval {t} (UTC start) lacks load zone(s) {missing}")
+    return wide
+
+
+def loadzone_hours(quarters: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hourly means of the hours whose four 15-minute prices are all there, and the quarters of the other hours.
+
+    Returns ``(hourly, pending)``: ``hourly`` in the bundled load-zone layout (``interval_start_utc``,
+    ``interval_start_cpt``, one column per zone); ``pending`` the 15-minute rows of hours not complete yet.
+    """
+    hour = quarters.index.floor("1h")
+    counts = pd.Series(1, index=quarters.index).groupby(hour).size()
+    complete = counts.index[counts.to_numpy() == 4]
+    done = hour.isin(complete)
+    means = quarters[done].groupby(hour[done]).mean()
+    out = pd.DataFrame(
+        {
+            "interval_start_utc": means.index.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "interval_start_cpt": means.index.tz_convert("America/Chicago").strftime("%Y-%m-%d %H:%M"),
+        }
+    )
+    for zone in quarters.columns:
+        out[zone] = means[zone].to_numpy()
+    return out, quarters[~done]
 
 
 _LOAD_MAP = {
@@ -553,30 +612,73 @@ def _ercot_documents(http: _Http, report: int) -> list[dict[str, Any]]:
     return sorted(csvs, key=lambda d: str(d.get("PublishDate", "")))
 
 
+def _remember(root: Path, key: str, extra: Mapping[str, Any]) -> None:
+    """Record in the provenance that a document was read (nothing new in it), so a resumed run does not fetch it again."""
+    prov = _read_provenance(root)
+    prov.setdefault(key, {}).update(extra)
+    _atomic_write(root / "provenance.json", json.dumps(prov, indent=1, sort_keys=True))
+
+
+def _pending_file(ds: Dataset, root: Path) -> Path:
+    return root / f"{ds.key}.pending.csv"
+
+
+def _merge_loadzones(quarters: pd.DataFrame, name: str, url: str, root: Path, last: pd.Timestamp, extra: Mapping[str, Any]) -> int:
+    """Load-zone quarters of one NP6-905-CD document (:func:`parse_ercot_loadzone_csv`) -> hourly rows merged into the store.
+
+    Hours not complete yet wait in the pending file.
+    """
+    ds = DATASETS["ercot_rtm_loadzone_spp_hourly"]
+    pending_path = _pending_file(ds, root)
+    if pending_path.exists():
+        pending = pd.read_csv(pending_path)
+        pending.index = _times(pending.pop("interval_start_utc"))
+        quarters = pd.concat([pending, quarters])
+        quarters = quarters[~quarters.index.duplicated(keep="last")].sort_index()  # a republished interval replaces the older one
+    quarters = quarters[quarters.index.floor("1h") > last]  # hours already held stay as they are
+    hourly, waiting = loadzone_hours(quarters)
+    changed = _merge_store(ds, hourly, root, name, [url], extra) if len(hourly) else 0
+    if not len(hourly):
+        _remember(root, ds.key, extra)
+    if len(waiting) or pending_path.exists():
+        out = waiting.copy()
+        out.index = out.index.strftime("%Y-%m-%dT%H:%M:%SZ")
+        _atomic_write(pending_path, out.rename_axis("interval_start_utc").to_csv())
+    return changed
+
+
 def _update_ercot(http: _Http, root: Path, since: pd.Timestamp | None, progress: Progress) -> dict[str, int]:
     out: dict[str, int] = {}
     prov = _read_provenance(root)
-    for key, report in ERCOT_REPORTS.items():
-        ds = DATASETS[key]
-        last = since if since is not None else _last_time(ds, root)
-        seen = str(prov.get(key, {}).get("last_publish_date", ""))
-        docs = [d for d in _ercot_documents(http, report) if str(d.get("PublishDate", "")) > seen][:_MAX_DOCS]
-        changed = 0
+    for report in dict.fromkeys(ERCOT_REPORTS.values()):
+        keys = [k for k, r in ERCOT_REPORTS.items() if r == report]
+        last = {k: since if since is not None else _last_time(DATASETS[k], root) for k in keys}
+        seen = {k: str(prov.get(k, {}).get("last_publish_date", "")) for k in keys}
+        docs = [d for d in _ercot_documents(http, report) if str(d.get("PublishDate", "")) > min(seen.values())][:_MAX_DOCS]
+        changed = dict.fromkeys(keys, 0)
         for i, d in enumerate(docs):
             name = f"ERCOT report {report} document {d['DocID']} ({d.get('FriendlyName')})"
+            url = f"{ERCOT_DOWNLOAD_URL}?doclookupId={d['DocID']}"
             resp = http.get("ercot", ERCOT_DOWNLOAD_URL, {"doclookupId": d["DocID"]})
             raw = _read_zip_csv(resp.content, name)
-            frame = parse_ercot_spp_csv(raw, name) if report == 12301 else parse_ercot_load_csv(raw, name)
-            frame = frame[np.asarray(_times(frame[ds.time_column]) > last)]
-            extra = {"last_publish_date": str(d.get("PublishDate", ""))}
-            if len(frame):
-                changed += _merge_store(ds, frame, root, name, [f"{ERCOT_DOWNLOAD_URL}?doclookupId={d['DocID']}"], extra)
-            else:  # nothing new in it: remember it was read, so a resumed run does not fetch it again
-                prov = _read_provenance(root)
-                prov.setdefault(key, {}).update(extra)
-                _atomic_write(root / "provenance.json", json.dumps(prov, indent=1, sort_keys=True))
+            published = str(d.get("PublishDate", ""))
+            extra = {"last_publish_date": published}
+            todo = [k for k in keys if published > seen[k]]
+            parsers = {"ercot_rtm_hub_spp_15min": parse_ercot_spp_csv, "ercot_rtm_loadzone_spp_hourly": parse_ercot_loadzone_csv}
+            parsed = {k: parsers.get(k, parse_ercot_load_csv)(raw, name) for k in todo}  # every part checked before any is written
+            for key in todo:
+                ds = DATASETS[key]
+                if key == "ercot_rtm_loadzone_spp_hourly":
+                    changed[key] += _merge_loadzones(parsed[key], name, url, root, last[key], extra)
+                    continue
+                frame = parsed[key]
+                frame = frame[np.asarray(_times(frame[ds.time_column]) > last[key])]
+                if len(frame):
+                    changed[key] += _merge_store(ds, frame, root, name, [url], extra)
+                else:
+                    _remember(root, key, extra)
             progress(f"ercot {report}", i + 1, len(docs))
-        out[key] = changed
+        out.update(changed)
     return out
 
 

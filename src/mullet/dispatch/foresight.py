@@ -25,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from mullet.dispatch.fourcp import FourCPCallConfig, realisable_alerts
+from mullet.dispatch.fourcp import FourCPCallConfig, load_key, realisable_alerts
 from mullet.dispatch.inputs import SiteInputs, build_inputs
 from mullet.dispatch.policy import DayAheadConfig, RealtimePolicyConfig, dayahead_awards, run_policy
 from mullet.dispatch.result import DispatchResult
@@ -39,22 +39,31 @@ PolicyName = Literal["perfect", "realtime", "realtime_4cp", "dayahead"]
 POLICIES: tuple[str, ...] = ("perfect", "realtime", "realtime_4cp", "dayahead")
 
 
-_ALERT_CACHE: dict[tuple[str, int, str], tuple[pd.Series, Any, list[str]]] = {}
+_ALERT_CACHE: dict[tuple[object, ...], tuple[pd.Series, Any, list[str]]] = {}
 
 
 def realisable_alert_series(inputs: SiteInputs, config: FourCPCallConfig | None = None) -> tuple[np.ndarray, list[str]]:
-    """(T) 4CP alerts on the inputs' intervals for each local year of the horizon, and their notes."""
+    """(T) coincident-peak alerts (ERCOT 4CP, PJM 5CP) on the inputs' intervals for each local year of the horizon, and their notes.
+
+    The load is the inputs' ``peak_load_mw`` (a scenario's ``four_cp.load_file``) or the market's history.
+    A horizon year with peak months but no load history to call them from gets no alerts, and a note says so.
+    """
     market = get_market(inputs.market)
-    years = sorted(set(market.calendar_year(inputs.index).tolist()) & set(int(y) for y in market.peak_years(market.system_load_history())))
+    history = inputs.peak_load_mw if inputs.peak_load_mw is not None else market.system_load_history()
+    covered = {int(y) for y in market.peak_years(history)}
     alert = np.zeros(inputs.n, dtype=bool)
     notes: list[str] = []
     hours = inputs.index.floor("1h")
-    for year in years:
-        if not market.peak_months(inputs.index[market.calendar_year(inputs.index) == year]).any():
+    years_of = market.calendar_year(inputs.index)
+    for year in sorted(set(years_of.tolist())):
+        if not market.peak_months(inputs.index[years_of == year]).any():
             continue
-        key = (market.name, year, (config or FourCPCallConfig()).model_dump_json())
+        if year not in covered:
+            notes.append(f"no {market.coincident_peak_name} calls for {year}: the system load does not cover its peak months (no alerts there)")
+            continue
+        key = (*load_key(history, market), year, (config or FourCPCallConfig()).model_dump_json())
         if key not in _ALERT_CACHE:
-            _ALERT_CACHE[key] = realisable_alerts(market, year, config)
+            _ALERT_CACHE[key] = realisable_alerts(market, year, config, inputs.peak_load_mw)
         series, _, year_notes = _ALERT_CACHE[key]
         alert |= series.reindex(hours, fill_value=False).to_numpy(dtype=bool) & (market.calendar_year(inputs.index) == year)
         notes += year_notes

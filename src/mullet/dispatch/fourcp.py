@@ -1,4 +1,4 @@
-"""Realisable 4CP calls: a day-ahead load forecast trained on past years only, a same-day update, a tuned margin.
+"""Realisable 4CP (and PJM 5CP) calls: a day-ahead load forecast trained on past years only, a same-day update, a tuned margin.
 
 ERCOT allocates transmission cost on a load's share of the four June-September
 monthly system peaks (4CP). Knowing the peak hours in advance is hindsight;
@@ -13,6 +13,10 @@ a site calls "4CP alerts" from what it knows:
   of the reference peak: the month's peak so far (actual, through the previous
   day), or early in a month the lowest monthly summer peak of the previous year.
 
+PJM's 5CP (the five highest daily peaks of June-September) uses the same forecast and
+tuning; its reference peak is the season's fifth-highest daily peak so far, never below the
+previous season's fifth (:attr:`mullet.markets.base.Market.coincident_peak_basis`).
+
 The margin is tuned on earlier summers (least cost of missed peaks plus curtailed
 hours) and scored on a later one: peaks caught out of 4, hours curtailed.
 All series are hourly, tz-aware UTC interval starts.
@@ -20,6 +24,7 @@ All series are hourly, tz-aware UTC interval starts.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +43,7 @@ __all__ = [
     "call_alerts",
     "fit_load_forecast",
     "forecast_load",
+    "load_key",
     "realisable_alerts",
     "score_alerts",
     "tune_margin",
@@ -105,11 +111,16 @@ def _features(load: pd.Series, market: Market) -> tuple[pd.DataFrame, _Calendar]
     return f, cal
 
 
+def load_key(load: pd.Series, market: Market) -> tuple[str, int, int]:
+    """A cheap identity of a load series for caches: market, length and a hash of 512 evenly spaced values."""
+    return (market.name, len(load), int(pd.util.hash_pandas_object(load.iloc[:: max(1, len(load) // 512)]).sum()))
+
+
 _FEATURE_CACHE: dict[tuple[str, int, int], tuple[pd.DataFrame, _Calendar]] = {}
 
 
 def _cached_features(load: pd.Series, market: Market) -> tuple[pd.DataFrame, _Calendar]:
-    key = (market.name, len(load), int(pd.util.hash_pandas_object(load.iloc[:: max(1, len(load) // 512)]).sum()))
+    key = load_key(load, market)
     if key not in _FEATURE_CACHE:
         _FEATURE_CACHE.clear()
         _FEATURE_CACHE[key] = _features(load, market)
@@ -170,6 +181,8 @@ def call_alerts(forecast: pd.Series, load: pd.Series, market: Market, margin: fl
 
     The reference is the month's actual peak through the previous local day, and never below the lowest
     monthly peak-month peak of the previous year (known), so a month's first days are not all alerts.
+    For a seasonal rule (PJM 5CP) it is the k-th highest daily peak of the season through the previous
+    local day, never below the previous season's k-th highest.
     """
     reference, in_months = _reference(load, market)
     fc = forecast.reindex(reference.index).to_numpy()
@@ -181,7 +194,7 @@ _REF_CACHE: dict[tuple[str, int, int], tuple[pd.Series, npt.NDArray[np.bool_]]] 
 
 
 def _reference(load: pd.Series, market: Market) -> tuple[pd.Series, npt.NDArray[np.bool_]]:
-    key = (market.name, len(load), int(pd.util.hash_pandas_object(load.iloc[:: max(1, len(load) // 512)]).sum()))
+    key = load_key(load, market)
     if key in _REF_CACHE:
         return _REF_CACHE[key]
     y = load.asfreq("1h")
@@ -189,18 +202,43 @@ def _reference(load: pd.Series, market: Market) -> tuple[pd.Series, npt.NDArray[
     in_months = np.isin(local.month, list(market.coincident_peak_months))
     day = pd.DatetimeIndex(local.normalize().tz_localize(None))
     daily = y.groupby(day).max()
-    month_key = daily.index.year * 12 + daily.index.month
-    mtd = daily.groupby(month_key).cummax().groupby(month_key).shift(1)
-    ref = mtd.reindex(day).to_numpy()
-    summer = y[in_months]
-    sl = local[in_months]
-    monthly = summer.groupby([sl.year, sl.month]).max()
-    floor_by_year = monthly.groupby(level=0).min()
+    if market.coincident_peak_basis == "season":
+        ref_daily, floor_by_year = _season_reference(daily, market)
+        ref = ref_daily.reindex(day).to_numpy()
+    else:
+        month_key = daily.index.year * 12 + daily.index.month
+        mtd = daily.groupby(month_key).cummax().groupby(month_key).shift(1)
+        ref = mtd.reindex(day).to_numpy()
+        summer = y[in_months]
+        sl = local[in_months]
+        monthly = summer.groupby([sl.year, sl.month]).max()
+        floor_by_year = monthly.groupby(level=0).min()
     prev_floor = pd.Series(local.year - 1).map(floor_by_year).to_numpy(dtype=float)
     out = (pd.Series(np.fmax(ref, prev_floor), index=y.index), in_months)
     _REF_CACHE.clear()
     _REF_CACHE[key] = out
     return out
+
+
+def _season_reference(daily: pd.Series, market: Market) -> tuple[pd.Series, pd.Series]:
+    """Reference peaks of a seasonal rule (PJM 5CP) on a local naive daily index.
+
+    Per local day: the k-th highest daily peak of the season's earlier days (NaN before k days);
+    per year: the k-th highest daily peak of its whole season (the next year's floor).
+    """
+    k = market.coincident_peaks_per_season
+    season = daily[daily.index.month.isin(list(market.coincident_peak_months)) & daily.notna().to_numpy()]
+    ref = pd.Series(np.nan, index=daily.index)
+    floor: dict[int, float] = {}
+    for year, grp in season.groupby(season.index.year):
+        top: list[float] = []
+        for when, value in grp.items():
+            if len(top) >= k:
+                ref[when] = top[-k]
+            bisect.insort(top, float(value))
+        if len(top) >= k:
+            floor[int(year)] = top[-k]
+    return ref, pd.Series(floor, dtype=float)
 
 
 def score_alerts(alerts: pd.Series, peaks: pd.DatetimeIndex, year: int, market: Market, margin: float) -> FourCPScore:
@@ -218,7 +256,7 @@ _PEAK_CACHE: dict[tuple[str, int, int], pd.DatetimeIndex] = {}
 
 
 def _cached_peaks(load: pd.Series, market: Market) -> pd.DatetimeIndex:
-    key = (market.name, len(load), int(pd.util.hash_pandas_object(load.iloc[:: max(1, len(load) // 512)]).sum()))
+    key = load_key(load, market)
     if key not in _PEAK_CACHE:
         _PEAK_CACHE.clear()
         _PEAK_CACHE[key] = market.peak_intervals(load)
@@ -230,7 +268,7 @@ _FORECAST_CACHE: dict[tuple[object, ...], tuple[LoadForecast, pd.Series]] = {}
 
 def _cached_forecast(load: pd.Series, market: Market, years: tuple[int, ...], cfg: FourCPCallConfig, model_only: bool = False) -> Any:
     """Forecast of ``load`` by a model fitted on ``years`` (shared by every scored year that tunes on them)."""
-    key = (market.name, len(load), years, cfg.model_dump_json())
+    key = (*load_key(load, market), years, cfg.model_dump_json())
     if key not in _FORECAST_CACHE:
         model = fit_load_forecast(load, market, list(years), cfg)
         _FORECAST_CACHE[key] = (model, forecast_load(model, load, market, cfg.same_day_update))
@@ -262,19 +300,25 @@ def tune_margin(load: pd.Series, market: Market, year: int, config: FourCPCallCo
     return best_margin, _cached_forecast(load, market, tuple(years_before), cfg, model_only=True)
 
 
-def realisable_alerts(market: Market, year: int, config: FourCPCallConfig | None = None) -> tuple[pd.Series, FourCPScore, list[str]]:
-    """Hourly 4CP alerts for ``year`` from history before it, their score against the actual peaks, and notes.
+def realisable_alerts(
+    market: Market, year: int, config: FourCPCallConfig | None = None, load_mw: pd.Series | None = None
+) -> tuple[pd.Series, FourCPScore, list[str]]:
+    """Hourly coincident-peak alerts (ERCOT 4CP, PJM 5CP) for ``year`` from history before it, their score, and notes.
 
-    The load is the market's official system load where bundled, its longer history elsewhere.
+    ``load_mw`` is the load whose peaks set the charge [MW], hourly UTC interval starts (e.g. a scenario's
+    ``power.four_cp.load_file``); default the market's official system load where bundled, its longer history elsewhere.
     """
     cfg = config or FourCPCallConfig()
-    load = market.system_load().combine_first(market.system_load_history()).asfreq("1h")
+    if load_mw is None:
+        load_mw = market.system_load().combine_first(market.system_load_history())
+    load = load_mw.asfreq("1h")
     margin, model = tune_margin(load, market, year, cfg)
     fc = _cached_forecast(load, market, model.trained_years, cfg)
     alerts = call_alerts(fc, load, market, margin)
     score = score_alerts(alerts, _cached_peaks(load, market), year, market, margin)
     notes = [
-        f"4CP calls for {year}: ridge day-ahead load forecast fitted on {model.trained_years[0]}-{model.trained_years[-1]} summers"
+        f"{market.coincident_peak_name} calls for {year} (no hindsight): ridge day-ahead load forecast fitted on "
+        f"{model.trained_years[0]}-{model.trained_years[-1]} summers"
         f"{' with a same-day noon update' if cfg.same_day_update else ''}, margin {margin:.1%} tuned on {cfg.tune_years} earlier summers "
         f"(missed peak {cfg.missed_peak_cost_usd_per_mw:,.0f} USD/MW vs curtailment {cfg.curtail_cost_usd_per_mwh:g} USD/MWh, an assumption); "
         f"caught {score.peaks_caught} of {score.peaks} peaks with {score.alert_hours} alert hours"

@@ -17,12 +17,13 @@ import pandas as pd
 
 from mullet.bitcoin.hashprice import mining_value_usd_per_mwh
 from mullet.data import PRICE_RANGE_USD_PER_MWH, check_gaps, check_plausible, load_as_prices, load_system_load, read_table, read_timeseries
+from mullet.data.gridstatus import is_gridstatus_file, read_gridstatus_price_file
 from mullet.errors import DataError, ScenarioError
 from mullet.markets import Market, get_market
 from mullet.network.history import daily_hashprice, utc_day
 from mullet.site import Scenario
 
-__all__ = ["SiteInputs", "build_inputs", "load_price_series"]
+__all__ = ["SiteInputs", "build_inputs", "load_price_series", "price_file_points"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -40,13 +41,13 @@ class SiteInputs:
     """(T) real-time price where the site's load settles (its load zone in ERCOT) [USD/MWh]."""
     adder_usd_per_mwh: float
     cp_hour: BoolArray
-    """(T) True in the 4CP peak intervals (the actual monthly system peak hours)."""
+    """(T) True in the coincident-peak hours (ERCOT 4CP: the actual monthly system peak hours; PJM 5CP: the five highest daily peaks)."""
     cp_usd_per_mwh: float
-    """4CP charge per MWh consumed in a peak hour: rate [USD/kW-yr] x 1000 / 4."""
+    """Coincident-peak charge per MWh consumed in a peak hour: rate [USD/kW-yr] x 1000 / peaks per year (ERCOT 4, PJM 5)."""
     cp_in_objective: bool
-    """True in perfect-foresight mode: the optimiser sees the 4CP cost."""
+    """True in perfect-foresight mode: the optimiser sees the coincident-peak cost."""
     forced_curtail: BoolArray
-    """(T) forecast-mode 4CP curtailment: mining held at its floor."""
+    """(T) forecast-mode coincident-peak curtailment: mining held at its floor."""
     system_load_mw: FloatArray | None
     hashprice_usd_per_ph_day: FloatArray
     mining_value_usd_per_mwh: FloatArray
@@ -110,6 +111,9 @@ class SiteInputs:
     """Firm AI site MW on triple-net leases: the tenant reimburses their energy (:mod:`mullet.finance.contracts`)."""
     flex_pass_through: BoolArray | None = None
     """(B) True for flexible blocks on triple-net leases (their served energy is reimbursed)."""
+    peak_load_mw: pd.Series | None = None
+    """The user's load series whose peaks set the coincident-peak charge [MW], hourly UTC interval starts
+    (``power.four_cp.load_file``), for realisable peak calls; None: the market's bundled load."""
 
     @property
     def hub_price_usd_per_mwh(self) -> FloatArray:
@@ -171,17 +175,53 @@ def _horizon(scenario: Scenario, start: str | None, end: str | None) -> tuple[pd
     return lo, hi
 
 
+def price_file_points(scenario: Scenario) -> list[str]:
+    """Settlement points in the scenario's ``power.price_file``: columns of mullet's layout, or a gridstatus file's locations."""
+    path = scenario.power.price_file
+    if path is None:
+        return []
+    if is_gridstatus_file(path):
+        return [str(c) for c in read_gridstatus_price_file(path, scenario.power.price_market).columns]
+    return [str(c) for c in read_table(path).columns if c != "interval_start_utc"]
+
+
+def _file_series(scenario: Scenario, point: str) -> pd.Series:
+    """One point's prices from ``power.price_file`` [USD/MWh], UTC interval starts, intervals without a price absent.
+
+    mullet's layout (``interval_start_utc`` + one column per point) or a gridstatus-shaped file
+    (``Interval Start``, ``Interval End``, ``Location``, ``Market``, ``LMP``/``SPP``; :mod:`mullet.data.gridstatus`).
+    """
+    path = scenario.power.price_file
+    assert path is not None
+    if not is_gridstatus_file(path):
+        return read_timeseries(path, {point: "finite"})[point]
+    frame = read_gridstatus_price_file(path, scenario.power.price_market)
+    interval = pd.Timedelta(frame.attrs["interval"])
+    if interval < pd.Timedelta("15min"):
+        raise DataError(
+            path,
+            f"interval {interval} (gridstatus {frame.attrs['market']}); allowed: 15 minutes or 1 hour: "
+            f"average it first, e.g. `mullet data gridstatus {path} --freq 15min --out prices.csv`",
+        )
+    series = frame[point].dropna().rename(point)
+    if series.empty:
+        raise DataError(path, f"no prices for location {point!r}")
+    return series
+
+
 def _point_series(scenario: Scenario, market: Market, point: str, field_name: str) -> pd.Series:
-    """Prices of one settlement point [USD/MWh], UTC interval start: from the scenario's price file or the market's bundled data."""
+    """Prices of one settlement point [USD/MWh], UTC interval start: from the scenario's price file or the market's bundled data.
+
+    The one price loader of dispatch, plan, grid and web: a price file may be mullet's layout or gridstatus-shaped.
+    """
     if scenario.power.price_file is not None:
-        raw = read_table(scenario.power.price_file)
-        if point not in raw.columns and field_name == "load_settlement_point" and point in market.settlement_points:
+        points = price_file_points(scenario)
+        if point not in points and field_name == "load_settlement_point" and point in market.settlement_points:
             return market.prices(point)  # the load's zone from the market's bundled data (noted by the caller)
-        if point not in raw.columns:
-            cols = [c for c in raw.columns if c != "interval_start_utc"]
-            raise ScenarioError(f"power.{field_name}: got {point!r}, not a column of {scenario.power.price_file}; allowed: {cols}")
-        series = read_timeseries(scenario.power.price_file, {point: "finite"})[point]
-        check_plausible(series, scenario.power.price_file, point, *PRICE_RANGE_USD_PER_MWH, "ERCOT floor -$250, cap $5,000/MWh")
+        if point not in points:
+            raise ScenarioError(f"power.{field_name}: got {point!r}, not a column of {scenario.power.price_file}; allowed: {points}")
+        series = _file_series(scenario, point)
+        check_plausible(series, scenario.power.price_file, point, *PRICE_RANGE_USD_PER_MWH, "ERCOT floor -$250, cap $5,000/MWh; PJM offer cap $1,000-2,000/MWh")
         return series
     if point not in market.settlement_points:
         raise ScenarioError(f"power.{field_name}: got {point!r}; allowed with bundled {market.name} prices: {list(market.settlement_points)}")
@@ -250,7 +290,7 @@ def _load_price(scenario: Scenario, market: Market, index: pd.DatetimeIndex, hub
         return hub, None
     point = ps.load_settlement_point
     series = _point_series(scenario, market, point, "load_settlement_point")
-    if ps.price_file is not None and point not in read_table(ps.price_file).columns:
+    if ps.price_file is not None and point not in price_file_points(scenario):
         notes.append(f"{point} prices from the bundled {market.name} data (not a column of {ps.price_file})")
     step = _step(series, ps.price_file or f"{market.name} {point} prices")
     model_step = index[1] - index[0] if len(index) > 1 else step
@@ -392,7 +432,7 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
     if unknown:
         raise ScenarioError(f"ancillary.deployment_fraction_by_product: got {sorted(unknown)}, not offered; allowed: {products}")
 
-    # coincident peaks (ERCOT 4CP) and system load
+    # coincident peaks (ERCOT 4CP, PJM 5CP: the market's rule) and system load
     cp = scenario.power.four_cp
     local = market.local(index)
     summer = market.peak_months(index)
@@ -425,23 +465,39 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
         if load_series is None:
             raise ScenarioError("power.four_cp.load_file: no system load; 4CP needs one (or set rate 0 or mode 'none')")
         months = sorted(set(zip(local.year[summer], local.month[summer], strict=True)))
+        if market.coincident_peak_basis == "season":  # the season's top days may lie in any peak month: all are needed
+            months = [(y, mo) for y in sorted({y for y, _ in months}) for mo in market.coincident_peak_months]
         local_load = load_series.copy()
         local_load.index = market.local(pd.DatetimeIndex(local_load.index))
         for year, month in months:
             m = local_load[(local_load.index.year == year) & (local_load.index.month == month)]
             if len(m) < 24 * 25:
+                where = "the bundled" if cp.load_file is None else cp.load_file
                 raise ScenarioError(
-                    f"power.four_cp: no system load for {year}-{month:02d} (bundled {market.name} load covers 2021, 2023 and 2024-01..08); "
-                    "set four_cp.load_file, or rate 0, or mode 'none'"
+                    f"power.four_cp: no system load for {year}-{month:02d} ({where} {market.name} load spans "
+                    f"{load_series.index[0]:%Y-%m-%d}..{load_series.index[-1]:%Y-%m-%d}); "
+                    f"the {market.coincident_peak_name} hours need every peak month of the year; set four_cp.load_file, or rate 0, or mode 'none'"
                 )
         for peak_start in market.peak_intervals(load_series):
             cp_hour |= (index >= peak_start) & (index < peak_start + pd.Timedelta("1h"))
+        name, k = market.coincident_peak_name, market.coincident_peaks_per_year
+        rule = f"{name}: the load in the {k} peak hours of {market.name}'s rule sets the obligation; {cp.rate_usd_per_kw_year:g} USD/kW-year"
+        rule += f" = {cp.rate_usd_per_kw_year * 1000.0 / k:,.0f} USD per MWh in a peak hour"
         if cp.mode == "forecast":
             threshold = cp.threshold_mw if cp.threshold_mw is not None else _tuned_threshold(market, load_series, {y for y, _ in months})
             if sys_load is None or np.isnan(sys_load[summer]).any():
-                raise ScenarioError("power.four_cp: forecast mode needs system load over every June-September interval of the horizon")
+                raise ScenarioError(f"power.four_cp: forecast mode needs system load over every {market.name} peak-month interval of the horizon")
             forced = summer & (np.nan_to_num(sys_load, nan=0.0) > threshold)
-            notes.append(f"4CP forecast threshold {threshold:,.0f} MW")
+            notes.append(f"{name} forecast threshold {threshold:,.0f} MW")
+            notes.append(
+                f"{rule}; forecast mode: mining curtails where the hour's actual system load exceeds the threshold "
+                "(hindsight on the hour's load; the realtime_4cp policy calls peaks from a forecast, no hindsight)"
+            )
+        else:
+            notes.append(
+                f"{rule}; mode 'perfect': the optimiser knows the peak hours (perfect foresight, hindsight: an upper bound; "
+                "the realtime_4cp policy calls them without hindsight)"
+            )
 
     # AI
     firm = [b for b in scenario.ai if b.service == "firm"]
@@ -467,7 +523,7 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
         price_usd_per_mwh=price,
         adder_usd_per_mwh=scenario.power.retail_adder_usd_per_mwh,
         cp_hour=cp_hour,
-        cp_usd_per_mwh=cp.rate_usd_per_kw_year * 1000.0 / 4.0,
+        cp_usd_per_mwh=cp.rate_usd_per_kw_year * 1000.0 / max(market.coincident_peaks_per_year, 1),
         cp_in_objective=cp.mode == "perfect",
         forced_curtail=forced,
         system_load_mw=sys_load,
@@ -511,18 +567,19 @@ def build_inputs(scenario: Scenario, start: str | None = None, end: str | None =
         fleet_it_mw=np.array([f.site_power_mw / (1 + f.cooling_overhead_fraction) for f in fleets]),
         firm_ai_pass_through_mw=sum(b.site_load_mw for b in firm if not b.owner_pays_power),
         flex_pass_through=np.array([not b.owner_pays_power for b in flex], dtype=bool),
+        peak_load_mw=load_series if cp.load_file is not None else None,
     )
 
 
 def _tuned_threshold(market: Market, load: pd.Series, horizon_years: set[int]) -> float:
-    """1% below the lowest peak-month monthly peak of the other years in ``load``.
+    """1% below the lowest coincident-peak load of the other years in ``load``.
 
+    ERCOT: the lowest monthly peak of June-September; PJM: the lowest of each summer's five daily peaks.
     Curtailing above it would have caught every coincident-peak interval of those years.
     """
-    local = load.copy()
-    local.index = market.local(pd.DatetimeIndex(local.index))
-    summer = local[local.index.month.isin(list(market.coincident_peak_months)) & ~local.index.year.isin(sorted(horizon_years))]
-    if summer.empty:
+    local_year = market.calendar_year(pd.DatetimeIndex(load.index))
+    others = load[~np.isin(local_year, sorted(horizon_years))]
+    peaks = market.peak_intervals(others, min_hours_per_month=0)
+    if len(peaks) == 0:
         raise ScenarioError("power.four_cp.threshold_mw: none set, and no other year's summer load to tune it on; set threshold_mw")
-    peaks = summer.groupby([summer.index.year, summer.index.month]).max()
-    return 0.99 * float(peaks.min())
+    return 0.99 * float(others.loc[peaks].min())

@@ -10,7 +10,10 @@ Institute, 2025), applied to an hourly system-load series:
    ``max(0, load + L - threshold)``.
 3. A year's curtailment rate is curtailed MWh / (``L`` x hours in that year); rates
    are computed per year and averaged over the years.
-4. ``L`` at a target rate is found with a bracketing root finder to 1 MW.
+4. ``L`` at a target rate is found with a bracketing root finder to 1 MW. Rates are
+   solved in increasing order, each bracket starting at the previous root, so a larger
+   rate never gets a smaller headroom (the rate grows with ``L`` while load stays under
+   its thresholds; two nearly equal rates would otherwise order their roots by roundoff).
 
 Missing hours (NaN or absent) are gaps: they count in no year's hours and are
 reported per year. Next to the pooled figure the result carries each year's own
@@ -328,8 +331,17 @@ def _stats(prep: SeasonalLoad, new_load_mw: float, rate: float) -> HeadroomRow:
     )
 
 
-def _solve(prep: SeasonalLoad, rate_of: Callable[[float], float], rate: float, tolerance_mw: float, what: str) -> float:
-    """The new load [MW] at which ``rate_of`` reaches ``rate``, or a ScenarioError in domain words."""
+def _solve(prep: SeasonalLoad, rate_of: Callable[[float], float], rate: float, tolerance_mw: float, what: str, above_mw: float | None = None) -> float:
+    """The new load [MW] at which ``rate_of`` reaches ``rate``, or a ScenarioError in domain words.
+
+    ``above_mw``: the root of a smaller rate. The bracket starts there, so the answer is never below it; where
+    ``rate_of(above_mw)`` already reaches ``rate`` (two nearly equal rates, within the root finder's tolerance),
+    the answer is ``above_mw`` itself.
+    """
+    if above_mw is not None and above_mw > 0:
+        if rate_of(above_mw) >= rate:
+            return above_mw
+        return float(brentq(lambda x: rate_of(x) - rate, above_mw, _upper_bracket(prep, rate_of, rate, what), xtol=tolerance_mw / 2))
     lo = tolerance_mw / 10
     at_lo = rate_of(lo)
     if at_lo > rate:
@@ -344,16 +356,17 @@ def _solve(prep: SeasonalLoad, rate_of: Callable[[float], float], rate: float, t
             )
         pct = f"{at_lo:.2%}" if at_lo < 10 else f"{at_lo * 100:,.0f}%"
         raise ScenarioError(f"rates: no new load is small enough for a {rate * 100:g}% rate in {what}: even {lo:g} MW is curtailed {pct}{where}")
+    return float(brentq(lambda x: rate_of(x) - rate, lo, _upper_bracket(prep, rate_of, rate, what), xtol=tolerance_mw / 2))
+
+
+def _upper_bracket(prep: SeasonalLoad, rate_of: Callable[[float], float], rate: float, what: str) -> float:
+    """A new load [MW] at which ``rate_of`` reaches ``rate`` (doubling from the largest threshold), or a ScenarioError."""
     hi = max(float(np.max(prep.threshold_mw)), 1.0)
     for _ in range(60):  # the rate tends to 100% as the new load grows; doubling 60 times is far beyond any grid
         if rate_of(hi) >= rate:
-            break
+            return hi
         hi *= 2
-    else:
-        raise ScenarioError(
-            f"rates: no new load up to {hi / 1000:,.0f} GW reaches a {rate * 100:g}% rate in {what} (at that size the rate is {rate_of(hi):.2%})"
-        )
-    return float(brentq(lambda x: rate_of(x) - rate, lo, hi, xtol=tolerance_mw / 2))
+    raise ScenarioError(f"rates: no new load up to {hi / 1000:,.0f} GW reaches a {rate * 100:g}% rate in {what} (at that size the rate is {rate_of(hi):.2%})")
 
 
 def _shed_warnings(prep: SeasonalLoad, ba: str | None, events: Sequence[LoadShedEvent]) -> list[str]:
@@ -408,10 +421,11 @@ def headroom(
         if not 0 < r < 1:
             raise ScenarioError(f"rates: got {r * 100:g}%, allowed: between 0% and 100% (exclusive)")
     prep = prepare_load(load_mw, tz, seasons, min_year_coverage_fraction, thresholds)
-    rows = []
+    rows: list[HeadroomRow] = []
     years_label = f"the years {prep.years_used[0]}-{prep.years_used[-1]}" if len(prep.years_used) > 1 else f"{prep.years_used[0]}"
-    for rate in sorted(rates_fraction):
-        new_load = _solve(prep, lambda x: curtailment_rate(prep, x) if x > 0 else 0.0, rate, tolerance_mw, years_label)
+    for rate in sorted(rates_fraction):  # increasing: each root brackets the next, so headroom never falls as the rate grows
+        previous = rows[-1].new_load_mw if rows else None
+        new_load = _solve(prep, lambda x: curtailment_rate(prep, x) if x > 0 else 0.0, rate, tolerance_mw, years_label, previous)
         rows.append(_stats(prep, new_load, rate))
     notes = list(prep.notes)
     per_year = _per_year(prep, rows, tolerance_mw, notes)
@@ -426,6 +440,7 @@ def _rate_label(rate: float) -> str:
 def _per_year(prep: SeasonalLoad, rows: Sequence[HeadroomRow], tolerance_mw: float, notes: list[str]) -> pd.DataFrame:
     records = []
     for y in sorted(prep.hours_per_year):
+        own_previous: float | None = None  # rows come in increasing rate: the year's previous own root brackets the next
         rec: dict[str, object] = {
             "year": y,
             "used": y in prep.years_used,
@@ -440,7 +455,8 @@ def _per_year(prep: SeasonalLoad, rows: Sequence[HeadroomRow], tolerance_mw: flo
             if y in prep.years_used:
                 rec[f"rate_at_pooled_pct_{label}"] = float(_year_rates(prep, row.new_load_mw, [y])[0]) * 100
                 try:
-                    own = _solve(prep, partial(_one_year_rate, prep, y), row.rate_fraction, tolerance_mw, str(y))
+                    own = _solve(prep, partial(_one_year_rate, prep, y), row.rate_fraction, tolerance_mw, str(y), own_previous)
+                    own_previous = own
                     rec[f"headroom_gw_{label}"] = own / 1000
                 except ScenarioError as exc:
                     rec[f"headroom_gw_{label}"] = float("nan")

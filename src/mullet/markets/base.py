@@ -100,6 +100,14 @@ class Market(ABC):
     """Peak intervals counted per month."""
     coincident_peak_interval: ClassVar[str] = "15min"
     """Length of the official peak interval (the bundled load may be coarser; see :meth:`peak_intervals`)."""
+    coincident_peak_basis: ClassVar[Literal["month", "season"]] = "month"
+    """How peaks are picked: ``month``, the ``coincident_peaks_per_month`` highest intervals of each peak month
+    (ERCOT's 4CP); ``season``, the ``coincident_peaks_per_season`` highest *daily* peaks (one hour per local day)
+    of each local year's peak months (PJM's 5CP)."""
+    coincident_peaks_per_season: ClassVar[int] = 0
+    """Peak days counted per season when ``coincident_peak_basis`` is ``season``."""
+    coincident_peak_name: ClassVar[str] = "coincident peak"
+    """Short name of the rule in notes, e.g. ``4CP``."""
 
     # --- data (implemented per market) --------------------------------------------------------
 
@@ -181,16 +189,30 @@ class Market(ABC):
         """(T) True where the local month has a coincident-peak charge."""
         return np.isin(self.local(index).month, list(self.coincident_peak_months))
 
-    def peak_intervals(self, load_mw: pd.Series, min_hours_per_month: int = 24 * 25) -> pd.DatetimeIndex:
-        """UTC starts of the coincident-peak intervals in ``load_mw`` (the highest interval of each peak month).
+    @property
+    def coincident_peaks_per_year(self) -> int:
+        """Peak intervals a year's coincident-peak obligation averages over (ERCOT 4CP: 4, PJM 5CP: 5); 0: no such charge.
 
-        ``load_mw`` is indexed by UTC interval starts. Months with fewer than
-        ``min_hours_per_month`` hours of data are left out (not guessed).
+        The obligation is the load's mean over them, so a charge of ``rate`` [USD/MW-year] costs
+        ``rate / coincident_peaks_per_year`` per MWh consumed in a peak hour.
+        """
+        if self.coincident_peak_basis == "season":
+            return self.coincident_peaks_per_season if self.coincident_peak_months else 0
+        return len(self.coincident_peak_months) * self.coincident_peaks_per_month
+
+    def peak_intervals(self, load_mw: pd.Series, min_hours_per_month: int = 24 * 25) -> pd.DatetimeIndex:
+        """UTC starts of the coincident-peak intervals in ``load_mw``, per :attr:`coincident_peak_basis`.
+
+        ``month``: the highest interval(s) of each peak month; ``season``: the highest daily peaks of each
+        local year's peak months, one per day. ``load_mw`` is indexed by UTC interval starts. Months with
+        fewer than ``min_hours_per_month`` hours of data are left out (``season``: the whole year is), not guessed.
         With hourly load this is an hourly proxy of a 15-minute official peak.
         """
         s = load_mw.dropna()
         if s.empty:
             return pd.DatetimeIndex([], tz="UTC")
+        if self.coincident_peak_basis == "season":
+            return self.season_peaks(s, self.peak_years(s, min_hours_per_month))
         loc = self.local(pd.DatetimeIndex(s.index))
         step_h = float(pd.Series(s.index).diff().median() / pd.Timedelta("1h")) if len(s) > 1 else 1.0
         keep = np.isin(loc.month, list(self.coincident_peak_months))
@@ -201,6 +223,32 @@ class Market(ABC):
                 continue
             peaks += list(grp.nlargest(self.coincident_peaks_per_month).index)
         return pd.DatetimeIndex(sorted(peaks), tz="UTC") if peaks else pd.DatetimeIndex([], tz="UTC")
+
+    def season_peaks(self, load_mw: pd.Series, years: set[int] | None = None, weekdays_only: bool = False) -> pd.DatetimeIndex:
+        """UTC starts of the ``coincident_peaks_per_season`` highest daily peaks of each local year's peak months.
+
+        One hour per local day (the day's peak), then the largest days of each year in ``years`` (default:
+        every year in ``load_mw``; a season the data cover in part gives the peaks *of what is there*).
+        ``weekdays_only`` drops Saturdays and Sundays, for a tariff that excludes them.
+        """
+        s = load_mw.dropna()
+        if s.empty:
+            return pd.DatetimeIndex([], tz="UTC")
+        local = self.local(pd.DatetimeIndex(s.index))
+        keep = np.isin(local.month, list(self.coincident_peak_months))
+        if years is not None:
+            keep &= np.isin(local.year, sorted(years))
+        if weekdays_only:
+            keep &= local.dayofweek < 5
+        s, local = s[keep], local[keep]
+        if s.empty:
+            return pd.DatetimeIndex([], tz="UTC")
+        daily = s.groupby(local.date).idxmax()
+        peaks: list[pd.Timestamp] = []
+        day_year = pd.Series([d.year for d in daily.index], index=daily.index)
+        for _, days in daily.groupby(day_year):
+            peaks += list(s[days.to_numpy()].nlargest(self.coincident_peaks_per_season).index)
+        return pd.DatetimeIndex(sorted(peaks)).tz_convert("UTC")
 
     def peak_years(self, load_mw: pd.Series, min_hours_per_month: int = 24 * 25) -> set[int]:
         """Local years in which every coincident-peak month has at least ``min_hours_per_month`` hours of ``load_mw``."""

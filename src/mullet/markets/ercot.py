@@ -65,6 +65,7 @@ class Ercot(Market):
     coincident_peak_months: ClassVar[tuple[int, ...]] = (6, 7, 8, 9)
     coincident_peaks_per_month: ClassVar[int] = 1
     coincident_peak_interval: ClassVar[str] = "15min"
+    coincident_peak_name: ClassVar[str] = "4CP"
 
     def hub_prices(self) -> pd.DataFrame:
         """Real-time 15-minute hub SPPs, 2021-2024 [USD/MWh] (57 intervals of 2021 absent in the source)."""

@@ -14,11 +14,21 @@ utility's retail rates govern):
 
 Both rules are :data:`PEAK_CHARGE_RULE`, a documented field of :class:`Pjm`
 (``Pjm.peak_charge_rule``). The rates differ by zone and delivery year and none is
-bundled: they are ``None`` and a user must supply them. The base class's
-per-month coincident-peak machinery (used by dispatch for ERCOT's 4CP) does not
-describe 5CP (five days per summer, not one hour per month), so
-``coincident_peak_months`` is empty and dispatch charges no PJM peak; the 5CP and
-1CP hours of a load series are :meth:`Pjm.five_cp_intervals` and
+bundled: they are ``None`` and a user must supply them.
+
+**What dispatch charges** (issue 15): the 5CP obligation, through the same
+coincident-peak path as ERCOT's 4CP (``coincident_peak_basis = "season"``: the
+five highest daily peaks of June-September of the load in
+``power.four_cp.load_file``, the zone's or the RTO's). The scenario's
+``power.four_cp.rate_usd_per_kw_year`` is the rate on that obligation
+[USD/kW-year]: a capacity price of ``c`` USD/MW-day is ``c x 365 / 1000``; add
+the zone's NITS rate where the utility sets the NSPL on the same five peaks.
+A NITS charge on a *1CP* NSPL (one hour, of the zone's own load) is not charged
+by dispatch: its hour is :meth:`Pjm.one_cp_intervals`. Modes as for 4CP:
+``perfect`` (the five hours known: hindsight, an upper bound), ``forecast``
+(curtail above a threshold) and the realisable ``realtime_4cp`` policy
+(a load forecast trained on earlier summers; :mod:`mullet.dispatch.fourcp`).
+The 5CP and 1CP hours of a load series are :meth:`Pjm.five_cp_intervals` and
 :meth:`Pjm.one_cp_intervals`.
 
 Bundled data (sources and licences: ``src/mullet/data/files/SOURCES.md``), samples only:
@@ -27,14 +37,15 @@ real-time hourly LMPs at WESTERN HUB and DOMINION HUB, 2025-05-01 04:00 to
 gridstatus-shaped loader), and EIA-930 PJM demand, 2024-07-01..19 (Eastern
 days). Not bundled: load-zone (transmission zone) prices and loads, ancillary
 prices (regulation, reserves), capacity and transmission rates. For a real study
-bring your own prices (gridstatus-shaped files: ``mullet data gridstatus``) and load.
+bring your own prices (a gridstatus-shaped file of whole years as ``power.price_file``:
+dispatch and plan read it directly) and load (``power.four_cp.load_file``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import pandas as pd
 
@@ -118,9 +129,12 @@ class Pjm(Market):
     hub_of_zone: ClassVar[dict[str, str]] = {}
     ancillary_products: ClassVar[dict[str, AncillaryProduct]] = {}
     """None bundled: PJM's regulation and reserve products are not modelled here."""
-    coincident_peak_months: ClassVar[tuple[int, ...]] = ()
-    """Empty: PJM has no one-hour-per-month coincident peak; its peak charges are :attr:`peak_charge_rule`."""
+    coincident_peak_months: ClassVar[tuple[int, ...]] = PEAK_CHARGE_RULE.capacity_months
+    """June-September (local): where the 5CP daily peaks are looked for (:attr:`peak_charge_rule`)."""
+    coincident_peak_basis: ClassVar[Literal["month", "season"]] = "season"
+    coincident_peaks_per_season: ClassVar[int] = PEAK_CHARGE_RULE.capacity_peaks
     coincident_peak_interval: ClassVar[str] = "1h"
+    coincident_peak_name: ClassVar[str] = "5CP"
     peak_charge_rule: ClassVar[PeakChargeRule] = PEAK_CHARGE_RULE
 
     def hub_prices(self) -> pd.DataFrame:
@@ -142,28 +156,17 @@ class Pjm(Market):
     def five_cp_intervals(self, load_mw: pd.Series, weekdays_only: bool = False) -> pd.DatetimeIndex:
         """UTC starts of the 5CP hours in ``load_mw``: per local year, the five highest daily peak hours of June-September.
 
-        One hour per local day (the day's peak), then the ``capacity_peaks`` largest days. A summer that the
-        data cover only in part gives the 5CP *of what is there* (say so when quoting it). ``weekdays_only``
-        drops Saturdays and Sundays, for a tariff that excludes them (check yours; NERC holidays are not known here).
+        One hour per local day (the day's peak), then the ``capacity_peaks`` largest days
+        (:meth:`~mullet.markets.base.Market.season_peaks`). A summer that the data cover only in part gives the
+        5CP *of what is there* (say so when quoting it). ``weekdays_only`` drops Saturdays and Sundays, for a
+        tariff that excludes them (check yours; NERC holidays are not known here).
         """
-        rule = self.peak_charge_rule
-        s = load_mw.dropna()
-        if s.empty:
+        if load_mw.dropna().empty:
             raise ScenarioError("load_mw: no load values to find 5CP hours in")
-        local = self.local(pd.DatetimeIndex(s.index))
-        keep = local.month.isin(list(rule.capacity_months))
-        if weekdays_only:
-            keep &= local.dayofweek < 5
-        s, local = s[keep], local[keep]
-        if s.empty:
-            raise ScenarioError(f"load_mw: no hours in the 5CP months {rule.capacity_months} (local {self.timezone})")
-        daily = s.groupby(local.date).idxmax()
-        peaks: list[pd.Timestamp] = []
-        years = pd.Series([d.year for d in daily.index], index=daily.index)
-        for _, days in daily.groupby(years):
-            top = s[days.to_numpy()].nlargest(rule.capacity_peaks)
-            peaks += list(top.index)
-        return pd.DatetimeIndex(sorted(peaks)).tz_convert("UTC")
+        peaks = self.season_peaks(load_mw, weekdays_only=weekdays_only)
+        if len(peaks) == 0:
+            raise ScenarioError(f"load_mw: no hours in the 5CP months {self.peak_charge_rule.capacity_months} (local {self.timezone})")
+        return peaks
 
     def one_cp_intervals(self, load_mw: pd.Series) -> pd.DatetimeIndex:
         """UTC start of each local year's single peak hour of ``load_mw`` (the NSPL hour when ``load_mw`` is a zone's load)."""

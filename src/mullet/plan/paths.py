@@ -81,7 +81,20 @@ def _hourly_years(scenario_json: str, years: tuple[int, ...]) -> tuple[FloatArra
         used.append(y)
     if not loads:
         have = sorted({int(t.year) for t in hub.dropna().index})
-        raise ScenarioError(f"price_years: got {list(years)}, but {ps.settlement_point} prices cover only years {have}; allowed: one of them")
+        whole = [y for y in have if np.isnan(_year_hours(hub, y)).mean() <= 0.05]
+        where = ps.price_file or f"the bundled {ps.market} prices"
+        if not whole:
+            span = f"{hub.index[0]:%Y-%m-%d %H:%M}..{hub.index[-1]:%Y-%m-%d %H:%M} UTC"
+            raise ScenarioError(
+                f"price_years: got {list(years)}, but {ps.settlement_point} prices in {where} cover no whole year ({span}); "
+                "a plan resamples whole price years (at most 5% of hours missing): give a price file of one or more whole UTC years"
+            )
+        if set(whole) & set(years):
+            raise ScenarioError(
+                f"price_years: {sorted(set(whole) & set(years))} have whole {ps.settlement_point} prices, but {point} (power.load_settlement_point) "
+                "lacks more than 5% of their hours; set power.load_zone_fallback = 'hub' or give a price file with its prices"
+            )
+        raise ScenarioError(f"price_years: got {list(years)}, but {ps.settlement_point} prices in {where} cover whole years {whole} only; allowed: one of them")
     return np.stack(loads), np.stack(hubs), tuple(used), tuple(notes)
 
 
