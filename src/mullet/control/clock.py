@@ -138,10 +138,12 @@ def io_in_flight() -> Iterator[None]:
 class VirtualClock:
     """A discrete-event clock for tests: deterministic, independent of the machine's load.
 
-    Time moves only when the test calls :meth:`advance`, or when every task waits on this clock: it then jumps to
+    Time moves only when the test calls :meth:`advance`, or when nothing else can happen first: then it jumps to
     the earliest wake-up of a :meth:`sleep`. It stands still while a task is runnable, while a network exchange or
-    an audit write is in flight (:func:`io_in_flight`) and during a wall-time network timeout, so network calls
-    take no clock time and physics never run ahead of the controller on a busy machine.
+    an audit write is in flight (:func:`io_in_flight`, which also covers a wall-time network timeout), so network
+    calls take no clock time and physics never run ahead of the controller on a busy machine. A task waiting on
+    anything else (a plain ``asyncio.sleep``, a queue) does not hold the clock. Runnable tasks are seen through
+    asyncio's ready queue; on another loop (uvloop) 50 idle turns of the loop stand in for it.
 
     Parameters
     ----------
