@@ -6,7 +6,8 @@ admin password and a token:
 
 1. ``{"cmd": "get_token"}`` answers ``Msg = {"time", "salt", "newsalt"}``;
 2. key = the hash field of MD5-crypt(admin password, salt) (``openssl passwd -1 -salt SALT PASSWORD``);
-3. sign = the hash field of MD5-crypt(key + the last four characters of time, newsalt);
+3. sign = the hash field of MD5-crypt(key + the last four characters of time, newsalt) (the description's reference
+   command cuts ``${time:0-4}``; one public client hashes the whole value: unverified on hardware);
 4. AES key = SHA-256(key); the command ``{"cmd": ..., "token": sign, ...}`` is NUL-padded to 16 bytes,
    AES-256-ECB encrypted, base64 encoded and sent as ``{"enc": 1, "data": ...}``;
 5. the answer is ``{"enc": base64}`` (decrypt the same way) or a plain error (``Code`` 135: check token error,
