@@ -7,6 +7,11 @@ not used) and offers awaitable reads (``get_wattage``, ``get_hashrate``, ``get_i
 onto :class:`~mullet.control.drivers.base.MinerDriver`: every call is bounded by the driver's timeout, a control
 the miner does not support raises :class:`UnsupportedCommand` (the controller then sheds another miner), and the
 library is imported only when a driver is made, with an error naming the extra when it is missing.
+
+Tried once by hand with pyasic-rs 0.8.6 against this package's emulator on 127.0.0.2:4028: it identified the
+LuxOS emulator ("Antminer S21 (LuxOS)"), read its power and paused it (the emulator's power fell to idle); its
+hashrate came back as None (the emulator lacks the commands pyasic-rs reads it from); it identified neither the
+Whatsminer nor the CGMiner emulator. The test suite uses a fake module and never needs the library.
 """
 
 from __future__ import annotations
@@ -78,7 +83,7 @@ class PyasicRsDriver(MinerDriver):
             watts, rate, mining = await self._bounded("read", asyncio.gather(m.get_wattage(), m.get_hashrate(), m.get_is_mining()))
             if watts is None:
                 raise DriverError(f"{self.miner_id} ({self.host}): the miner reports no power")
-            ths = 0.0 if rate is None else float(rate.as_unit(self._data.HashRateUnit.TeraHash).value)
+            ths = None if rate is None else float(rate.as_unit(self._data.HashRateUnit.TeraHash).value)  # None: not reported
             return MinerReading(self.miner_id, True, float(watts), True, ths, None, "mining" if mining else "sleeping")
         except DriverError as exc:
             return MinerReading(self.miner_id, False, error=str(exc))
