@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,6 +26,7 @@ from mullet.control.drivers.cgminer import request_bytes, rpc_request
 from mullet.control.drivers.whatsminer import aes_key, decrypt, encrypt, key_of
 from mullet.control.emulator import EmulatedFleet, EmulatedMiner, MinerSpec
 from mullet.control.emulator.server import RpcProtocol
+from mullet.errors import MulletError
 
 SPEC = MinerSpec.from_catalog("Antminer S21")
 
@@ -338,3 +340,9 @@ def test_both_exchange_paths_read_command_and_time_out(loop: str) -> None:
             runner.run(main())
     else:
         asyncio.run(main())
+
+
+def test_whatsminer_without_cryptography_is_refused_when_the_driver_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "cryptography.hazmat.primitives.ciphers", None)
+    with pytest.raises(MulletError, match=r"pip install 'mullet\[whatsminer\]'"):
+        make_driver("whatsminer", "w", "127.0.0.1", 4028, nominal_power_w=3500.0, nominal_hashrate_ths=200.0)

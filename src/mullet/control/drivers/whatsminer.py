@@ -16,7 +16,7 @@ admin password and a token:
 Commands used: ``power_off`` (``respbefore``: answer first, then stop hashing and the PSU output), ``power_on``,
 ``adjust_power_limit`` (``power_limit`` in W). A token lives 30 minutes on the miner; this driver reuses it for
 25 and fetches a new one once when the miner refuses it. AES comes from ``cryptography`` (``pip install
-'mullet[whatsminer]'``, in the dev install), imported only when a write is made.
+'mullet[whatsminer]'``, in the dev install); a driver is refused at creation without it.
 """
 
 from __future__ import annotations
@@ -100,6 +100,7 @@ class WhatsminerDriver(MinerDriver):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        _cipher(bytes(32))  # fail when the driver is made, not at the first shed, if 'cryptography' is missing
         self._token: tuple[str, bytes, float] | None = None  # (sign, AES key, wall time fetched)
         self._keys: dict[str, str] = {}  # salt -> key: the salt is the miner's, the key changes only with it
 
