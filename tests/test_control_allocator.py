@@ -88,3 +88,15 @@ def test_unknown_miners_count_at_nominal_power() -> None:
     assert planned_power_w(ghost) == 3500.0
     asleep_then_lost = MinerState("h", 3500.0, 20.0, True, True, 2100.0, power_w=15.0, asleep=True, responsive=False)
     assert planned_power_w(asleep_then_lost) == 15.0
+
+
+def test_a_sleep_is_planned_at_the_idle_draw_it_leaves_behind() -> None:
+    # three 3,500 W miners, 150 W expected idle each, keep at most 3,500 W: two sleepers would leave 3,800 W
+    # planned, so by sleep alone the third sleeps too; with targets, two sleep and the third runs at 3,200 W
+    states = [MinerState(f"m{i}", 3500.0, 20.0, True, True, 2100.0, power_w=3500.0, responsive=True, idle_w=150.0) for i in range(3)]
+    cmds = allocate(states, 0.0035, now_s=0.0, safety=True, prefer_targets=False)
+    assert [c.action for c in cmds] == ["sleep"] * 3 and all(c.power_w == 150.0 for c in cmds)
+    assert _after(states, cmds) * 1e6 == 450.0
+    cmds = allocate(states, 0.0035, now_s=0.0, safety=True, prefer_targets=True)
+    assert sorted((c.action, round(c.power_w)) for c in cmds) == [("sleep", 150), ("sleep", 150), ("target", 3200)]
+    assert abs(_after(states, cmds) * 1e6 - 3500.0) < 1e-6

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 
 from mullet.cli import app
 from mullet.control.audit import read_audit
-from mullet.control.clock import ScaledClock
+from mullet.control.clock import ScaledClock, VirtualClock
 from mullet.control.emulator import EmulatedFleet, MinerSpec
 from mullet.control.run import build_drivers, replay
 from mullet.control.scan import parse_ports, scan
@@ -44,13 +45,15 @@ def test_replay_agrees_with_the_offline_policy_and_is_bounded_by_perfect_foresig
     intervals = 12  # 2023-08-24 00:00-03:00 UTC: prices 74 -> 529 -> 46 USD/MWh at HB_WEST
 
     async def main() -> object:
-        clock = ScaledClock(SPEED)
+        clock = VirtualClock(0.0, datetime(2023, 8, 24, tzinfo=UTC))  # shared by the emulator and the controller: deterministic whatever the machine's load
         async with EmulatedFleet(n, "luxos", MinerSpec.from_catalog("Antminer S21"), clock=clock) as fleet:
             sc = load_scenario(_scenario(tmp_path, 4028, n))
             drivers = build_drivers(sc.control)  # type: ignore[arg-type]
             for d, (h, p) in zip(drivers, fleet.addresses(), strict=True):
                 d.host, d.port = h, p
-            return await replay(sc, "2023-08-24", "2023-08-24", speed=SPEED, drivers=drivers, audit_db=tmp_path / "audit.duckdb", max_intervals=intervals)
+            return await replay(
+                sc, "2023-08-24", "2023-08-24", speed=SPEED, drivers=drivers, audit_db=tmp_path / "audit.duckdb", max_intervals=intervals, clock=clock
+            )
 
     res = asyncio.run(asyncio.wait_for(main(), 120))
     from mullet.control.run import ReplayResult
@@ -109,6 +112,17 @@ def test_scan_finds_the_emulated_miners_on_loopback_only() -> None:
         asyncio.run(scan("10.0.0.0/8", [4028]))  # refused before any packet: too large
     with pytest.raises(MulletError, match="ports"):
         parse_ports("4028-99999")
+
+
+def test_scan_tells_whatsminer_from_its_reply() -> None:
+    fleet, stop, t = _serve_in_thread(2, "whatsminer")
+    try:
+        ports = sorted(p for _, p in fleet.addresses())
+        found, _probed, complete = asyncio.run(scan("127.0.0.1/32", ports, timeout_s=0.5, concurrency=2, time_budget_s=10))
+        assert complete and [(f.port, f.firmware, f.model) for f in found] == [(p, "whatsminer", "Antminer S21") for p in ports]
+    finally:
+        stop.set()
+        t.join(10)
 
 
 def test_control_status_and_errors_are_one_line(tmp_path: Path) -> None:

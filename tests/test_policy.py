@@ -213,3 +213,11 @@ def test_dayahead_awards_use_only_earlier_days(week: SiteInputs, day: int, seed:
     b = dayahead_awards(replace(week, price_usd_per_mwh=price, ppa_price_usd_per_mwh=hub))
     np.testing.assert_array_equal(a[: cut + 96], b[: cut + 96])
     assert a.sum() > 0
+
+
+def test_reason_reads_as_words_for_several_fleets() -> None:
+
+    fleets = [FleetSpec("s21", max_mw=10.0, floor_mw=0.0, usd_per_mwh_per_hashprice=2.0), FleetSpec("s19", max_mw=5.0, floor_mw=0.0, usd_per_mwh_per_hashprice=1.0)]
+    policy = RealtimePolicy(RealtimePolicyConfig(hysteresis_usd_per_mwh=0), fleets, import_limit_mw=20, dt_h=0.25)
+    d = policy.step(policy.initial_state(), Observation(last_price_usd_per_mwh=70.0, hashprice_usd_per_ph_day=50.0))
+    assert d.reason == "price 70.00 USD/MWh vs strike 100.00, 50.00: s21 on, s19 off"

@@ -36,13 +36,13 @@ def _faults(text: str, n: int) -> dict[int, set[str]]:
 @fleet_app.command("emulate")
 def emulate_cmd(
     miners: Annotated[int, typer.Option("--miners", min=1, max=60_000, help="Number of emulated miners.")] = 200,
-    firmware: Annotated[str, typer.Option("--firmware", help="luxos, braiins or cgminer (read-only).")] = "luxos",
+    firmware: Annotated[str, typer.Option("--firmware", help="luxos, braiins, whatsminer or cgminer (read-only).")] = "luxos",
     model: Annotated[str, typer.Option("--model", help="ASIC model from the bundled catalog.")] = "Antminer S21",
     host: Annotated[str, typer.Option("--host", help="Loopback address to listen on (127.0.0.0/8 only).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port of the first miner; the others follow.")] = 4028,
     speed: Annotated[float, typer.Option("--speed", min=0.001, help="Physics time per wall second (use the controller's --speed) [-].")] = 1.0,
     faults: Annotated[str, typer.Option("--faults", help="Fault modes of the first miners, e.g. stall:3,no_effect:2.")] = "",
-    password: Annotated[str, typer.Option("--password", help="Braiins OS password of user root (emulator only).")] = "",
+    password: Annotated[str, typer.Option("--password", help="Braiins OS root / Whatsminer admin password (emulator only).")] = "",
     duration: Annotated[float | None, typer.Option("--duration", min=0.1, help="Stop after this many wall seconds; default: until Ctrl-C.")] = None,
 ) -> None:
     """Serve N emulated miners on loopback (one port each) with power physics and optional fault modes."""

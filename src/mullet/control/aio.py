@@ -1,8 +1,12 @@
-"""Run a coroutine on the fastest event loop installed: uvloop (``pip install 'mullet[fleet]'``) or asyncio's own."""
+"""Run a coroutine on the fastest event loop installed: uvloop (``pip install 'mullet[fast]'``, in the dev install) or asyncio's own.
+
+``MULLET_EVENT_LOOP=asyncio`` in the environment forces asyncio's loop even when uvloop is installed.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -12,6 +16,8 @@ T = TypeVar("T")
 
 
 def _factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    if os.environ.get("MULLET_EVENT_LOOP", "").lower() == "asyncio":  # opt out of uvloop (comparisons, troubleshooting)
+        return None
     try:
         import uvloop  # type: ignore[import-not-found, unused-ignore]
     except ImportError:

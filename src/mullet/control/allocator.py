@@ -47,6 +47,9 @@ class MinerState:
         A command to it failed recently: not used for sheds until a read-back clears it.
     pending : bool
         A command is in flight: the state shows what was commanded, not yet confirmed.
+    idle_w : float
+        Draw expected while asleep [W]: the last read-back seen asleep, else the controller's prior (the most a
+        confirmed sleep may draw), so sheds are sized for the idle draw they leave behind.
     """
 
     miner_id: str
@@ -62,6 +65,7 @@ class MinerState:
     changed_at_s: float = -1e18
     suspect: bool = False
     pending: bool = False
+    idle_w: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -96,8 +100,8 @@ def planned_power_w(s: MinerState) -> float:
         return s.power_w if s.asleep else max(s.power_w, s.target_w)
     if not (s.can_sleep or s.can_target):
         return s.power_w if s.power_w is not None else s.nominal_power_w
-    if s.asleep:  # its idle draw as read back once confirmed (control board, fans)
-        return 0.0 if s.pending or s.power_w is None else min(s.power_w, s.nominal_power_w)
+    if s.asleep:  # its idle draw (control board, fans): as read back once confirmed, as expected before
+        return s.idle_w if s.pending or s.power_w is None else min(s.power_w, s.nominal_power_w)
     if s.pending or s.power_w is None:
         return s.target_w
     return max(s.target_w, s.power_w)  # a target confirmed within its tolerance may sit a little above it
@@ -175,8 +179,8 @@ def allocate(
                     cmds[s.miner_id] = Command(s.miner_id, "target", new)
                 continue
             now_w = cmds[s.miner_id].power_w if s.miner_id in cmds else s.target_w
-            need -= now_w
-            cmds[s.miner_id] = Command(s.miner_id, "sleep", 0.0)
+            need -= now_w - s.idle_w
+            cmds[s.miner_id] = Command(s.miner_id, "sleep", s.idle_w)
         if need < -1.0 and prefer_targets:
             # a whole miner asleep overshot: hand the excess back to running miners' targets, most efficient first
             # (first those just lowered, up to where they were; then others, up to nominal)

@@ -18,7 +18,7 @@ from mullet.errors import ScenarioError
 
 __all__ = ["ControlConfig", "Credentials", "MinerBlock", "resolve_credentials"]
 
-Firmware = Literal["cgminer", "luxos", "braiins"]
+Firmware = Literal["cgminer", "luxos", "braiins", "whatsminer", "pyasic-rs"]
 
 
 class _Model(BaseModel):
@@ -39,9 +39,9 @@ class MinerBlock(_Model):
 
     name: Annotated[str, Field(min_length=1, description="Label of the block; miners are NAME-0, NAME-1, ...")] = "miners"
     host: Annotated[str, Field(min_length=1, description="IP address or host name of the (first) miner.")]
-    port: Annotated[int, Field(ge=0, le=65535, description="API port of the first miner: 4028 RPC (cgminer, luxos), 80 REST (braiins).")] = 4028
+    port: Annotated[int, Field(ge=0, le=65535, description="API port of the first miner: 4028 RPC (cgminer, luxos, whatsminer), 80 REST (braiins).")] = 4028
     count: Annotated[int, Field(ge=1, le=100_000, description="Miners on consecutive ports from `port` [-].")] = 1
-    firmware: Annotated[Firmware, Field(description="Wire protocol: cgminer (read-only), luxos, braiins.")] = "luxos"
+    firmware: Annotated[Firmware, Field(description="Wire protocol: cgminer (read-only), luxos, braiins, whatsminer; pyasic-rs (extra) for others.")] = "luxos"
     model: Annotated[str, Field(description="ASIC model from the bundled catalog (nominal power and hashrate).")] = "Antminer S21"
     credentials_env: Annotated[str | None, Field(description="Environment variable holding `user:password`.")] = None
     credentials_file: Annotated[str | None, Field(description="File (mode 0600) holding `user:password` on its first line.")] = None

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from mullet.control.allocator import Command, MinerState, allocate, planned_power_w
 from mullet.control.audit import AuditLog, AuditRow, read_audit
-from mullet.control.clock import Clock, WallClock
+from mullet.control.clock import Clock, WallClock, io_in_flight
 from mullet.control.config import ControlConfig
 from mullet.control.drivers.base import MinerDriver
 from mullet.control.executor import CommandResult, ExecutorSettings, execute, poll
@@ -158,6 +158,7 @@ class Controller:
                 d.capabilities.sleep,
                 d.capabilities.power_target,
                 d.min_power_target_w,
+                idle_w=cfg.sleep_confirm_w,  # the prior until a read-back shows the miner asleep
             )
             for d in drivers
         ]
@@ -201,7 +202,8 @@ class Controller:
 
     async def _audit(self, rows: list[AuditRow]) -> None:
         if self.audit is not None and rows:
-            await asyncio.to_thread(self.audit.append, rows)
+            with io_in_flight():
+                await asyncio.to_thread(self.audit.append, rows)
 
     async def poll(self) -> WatchReport:
         """Read every miner and update the state (the first poll rebuilds it from read-backs)."""
@@ -503,6 +505,8 @@ class Controller:
         if r.confirmed:
             if r.command.action in ("sleep", "wake"):
                 st.changed_at_s = r.done_at_s
+            if r.command.action == "sleep" and r.readback_w is not None:
+                st.idle_w = r.readback_w
             return False
         st.asleep, st.target_w = asleep, target_w  # back to what the read-back supports
         st.suspect = True

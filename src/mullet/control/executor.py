@@ -1,7 +1,8 @@
 """Carry out the allocator's commands: staggered, rate-limited waves, every command confirmed by read-back.
 
 A command counts as done only when the miner's read-back power confirms it: asleep at or below
-``sleep_confirm_w``; a power target at or below target x (1 + tolerance); a wake when the power has left idle.
+``sleep_confirm_w``; a power target at or below target x (1 + tolerance), once it has reached the target or stopped
+falling (or the window ends); a wake when the power has left idle.
 An acknowledgement without that effect is a failure (the controller hands the MW to other miners). Every network
 call goes through one semaphore (the concurrency cap) and has the driver's timeout; every loop is bounded by a
 clock deadline.
@@ -33,6 +34,7 @@ class ExecutorSettings:
     sleep_confirm_w: float = 150.0
     target_tolerance_fraction: float = 0.05
     min_confirm_wall_s: float = 2.0
+    steady_polls: int = 6  # read-backs every confirm_poll_s before backing off (12 s at 2 s: a sleep or a target ramp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,8 @@ async def execute(
     sem : asyncio.Semaphore, optional
         Shared concurrency cap (one is made from ``settings`` if omitted).
     stagger : bool
-        Wait ``wave_interval_s`` between waves (False for safety sheds: all waves at once, still capped).
+        Wait ``wave_interval_s`` between waves (False for safety sheds: all waves at once, still capped, power
+        targets first since they take longer to show than sleeps).
     deadline_s : float, optional
         Clock time by which every confirmation must be in; the confirmation window shrinks to meet it (to no
         less than three read-back polls after sending).
@@ -140,6 +143,8 @@ async def execute(
         One per command sent (given ones first, in order; then follow-ups).
     """
     sem = sem or asyncio.Semaphore(settings.max_concurrency)
+    if not stagger:  # everything goes out at once: power targets first, their ramps take longer to show than sleeps
+        commands = sorted(commands, key=lambda c: c.action != "target")
     waves = [list(commands[i : i + settings.wave_size]) for i in range(0, len(commands), settings.wave_size)]
     results: dict[int, CommandResult] = {}
     tasks: list[asyncio.Task[None]] = []
@@ -165,17 +170,26 @@ async def execute(
             until = min(until, max(sent + (deadline_s - sent) / 2.0, sent + 3 * settings.confirm_poll_s))
         step_s = min(settings.confirm_poll_s, max(0.05, (until - sent) / 5.0))
         last: MinerReading | None = None
+        prev_w: float | None = None
         idle_margin = 2.0 * settings.sleep_confirm_w
-        for _ in range(10_000):  # bounded; the clock deadline ends it long before
+        for n_read in range(10_000):  # bounded; the clock deadline ends it long before
             await clock.sleep(min(step_s, max(0.0, until - clock.now())) or step_s)  # nothing shows the instant it is acknowledged
-            step_s = min(2.0 * step_s, 4.0 * settings.confirm_poll_s)  # back off: gentle on the miners' APIs
+            if n_read >= settings.steady_polls:  # back off once a command takes longer than sleeps and targets normally do
+                step_s = min(2.0 * step_s, 4.0 * settings.confirm_poll_s)
             async with sem:
                 last = await d.read()
-            if confirms(cmd, last, settings, idle_margin):
+            done = confirms(cmd, last, settings, idle_margin)
+            if done and cmd.action == "target" and last.power_w is not None:
+                # within tolerance; wait until it reaches the target or stops falling, so the read-back the plan
+                # keeps is where the miner settles, not a point of its ramp
+                done = last.power_w <= cmd.power_w + 1.0 or (prev_w is not None and prev_w - last.power_w < 1.0)
+                prev_w = last.power_w
+            window_over = clock.now() >= until and (deadline_s is not None or not clock.follows_wall or time.monotonic() - wall0 >= settings.min_confirm_wall_s)
+            if done or (window_over and confirms(cmd, last, settings, idle_margin)):
                 await finish(idx, CommandResult(cmd, True, True, last.power_w, None, sent, clock.now()))
                 return
-            if clock.now() >= until and (deadline_s is not None or time.monotonic() - wall0 >= settings.min_confirm_wall_s):
-                break  # network time is wall time: a fast clock (replays) never cuts the window below min_confirm_wall_s
+            if window_over:
+                break  # network time is wall time: a fast wall-driven clock never cuts the window below min_confirm_wall_s
         why = last.error if last is not None and not last.ok else f"acknowledged, read-back {last.power_w if last else None} W does not confirm {cmd.action}"
         await finish(idx, CommandResult(cmd, True, False, last.power_w if last else None, why, sent, clock.now()))
 

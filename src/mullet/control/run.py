@@ -248,11 +248,14 @@ async def replay(
     max_intervals: int | None = None,
     policy_config: RealtimePolicyConfig | None = None,
     on_report: Callable[[StepReport], None] | None = None,
+    clock: Clock | None = None,
 ) -> ReplayResult:
     """Run the controller interval by interval on the scenario's recorded prices from ``start`` to ``end`` (UTC days).
 
-    The clock runs ``speed`` times faster than the wall clock from the first interval start; each interval the
-    controller receives only what was known then (the last settled price, the previous day's hashprice).
+    The clock runs ``speed`` times faster than the wall clock from the first interval start (or is ``clock``, e.g.
+    a :class:`~mullet.control.clock.VirtualClock` shared with an emulator, whose ``now()`` at the call is the
+    first interval's start); each interval the controller receives only what was known then (the last settled
+    price, the previous day's hashprice).
     """
     cfg = _control(scenario)
     inputs = build_inputs(scenario, start=start, end=end)
@@ -260,7 +263,8 @@ async def replay(
         inputs = head(inputs, max_intervals)
     pcfg = policy_config or RealtimePolicyConfig()
     start_utc: datetime = inputs.index[0].to_pydatetime()
-    clock = ScaledClock(speed, start_utc)
+    clock = clock or ScaledClock(speed, start_utc)
+    base_s = clock.now()
     audit = AuditLog(audit_db, uuid.uuid4().hex[:12]) if audit_db is not None else None
     ctl, scale = build_controller(scenario, inputs, drivers=drivers, policy_config=pcfg, audit=audit, clock=clock)
     last_price = lagged_prices(inputs.price_usd_per_mwh, pcfg.reaction_lag_intervals)
@@ -272,7 +276,7 @@ async def replay(
     reports: list[StepReport] = []
     status = status_path(audit_db) if audit_db is not None else None
     for t in range(inputs.n):
-        t0 = t * dt_s
+        t0 = base_s + t * dt_s
         await clock.sleep(t0 - clock.now())
         ts = inputs.index[t].to_pydatetime()
         sig = Signals(price_usd_per_mwh=float(last_price[t]), hashprice_usd_per_ph_day=float(hp[t]), four_cp_alert=bool(alert[t]))

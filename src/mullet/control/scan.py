@@ -1,7 +1,7 @@
 """Find miners on a network range: one CGMiner-style ``version`` request per address and port.
 
 Bounded in concurrency and in time. Firmware is told from the reply (LUXminer: luxos; BOSminer/BOSer: braiins;
-else cgminer).
+btminer: whatsminer; else cgminer).
 """
 
 from __future__ import annotations
@@ -52,7 +52,15 @@ def _identify(reply: dict[str, object]) -> tuple[str, str, str]:
     ver = reply.get("VERSION")
     model = str(ver[0].get("Type", "")) if isinstance(ver, list) and ver and isinstance(ver[0], dict) else ""
     low = desc.lower()
-    firmware = "luxos" if "luxminer" in low else "braiins" if ("bosminer" in low or "boser" in low) else "cgminer"
+    low += " " + " ".join(str(k).lower() for k in (ver[0] if isinstance(ver, list) and ver and isinstance(ver[0], dict) else {}))
+    if "luxminer" in low:
+        firmware = "luxos"
+    elif "bosminer" in low or "boser" in low:
+        firmware = "braiins"
+    elif "btminer" in low:
+        firmware = "whatsminer"
+    else:
+        firmware = "cgminer"
     return firmware, model, desc
 
 

@@ -66,6 +66,8 @@ def apply_readings(states: list[MinerState], readings: list[MinerReading], cfg: 
             continue
         s.responsive = True
         s.power_w = r.power_w
+        if r.power_w <= cfg.sleep_confirm_w:
+            s.idle_w = r.power_w
         if s.suspect and now_s >= s.extra.get("suspect_until_s", 0.0):
             s.suspect = False
         asleep_now = r.power_w <= cfg.sleep_confirm_w

@@ -215,7 +215,7 @@ class Decision(NamedTuple):
     def reason(self) -> str:
         """Why, in words: the rule that decided the interval (price vs strike, or the override that won)."""
         template, args = self.why
-        return template.format(*args)
+        return template.format(*(_words(a) for a in args))
 
 
 class RealtimePolicy:
@@ -241,7 +241,7 @@ class RealtimePolicy:
     >>> state = policy.initial_state()
     >>> d = policy.step(state, Observation(last_price_usd_per_mwh=120.0, hashprice_usd_per_ph_day=50.0))
     >>> d.mining_mw, d.reason
-    ((0.0,), 'price 120.00 vs strikes (100.0,): on (False,)')
+    ((0.0,), 'price 120.00 USD/MWh vs strike 100.00: s21 off')
     """
 
     def __init__(self, config: RealtimePolicyConfig, fleets: list[FleetSpec], import_limit_mw: float, dt_h: float, adder_usd_per_mwh: float = 0.0):
@@ -254,6 +254,7 @@ class RealtimePolicy:
         self.import_limit_mw = float(import_limit_mw)
         self.dt_h = float(dt_h)
         self._coef = tuple(f.usd_per_mwh_per_hashprice for f in fleets)
+        self._names = tuple(f.name for f in fleets)
         self._max = tuple(f.max_mw for f in fleets)
         self._floor = tuple(f.floor_mw for f in fleets)
         self._on_min = tuple(max(f.on_min_mw, f.floor_mw) for f in fleets)
@@ -338,7 +339,7 @@ class RealtimePolicy:
         now = tuple([x > lo for x, lo in zip(target, self._on_threshold, strict=True)])
         held_next = tuple([h + 1 if a == b else 1 for h, a, b in zip(held, now, on_prev, strict=True)])
         if why is None:
-            why = ("no settled price yet: state held", ()) if not known else ("price {:.2f} vs strikes {}: on {}", (price, strikes, now))
+            why = ("no settled price yet: state held", ()) if not known else ("price {:.2f} USD/MWh vs strike {}: {}", (price, strikes, (self._names, now)))
         mw = tuple(target)
         return Decision(mw, PolicyState(now, held_next, mw), strikes, why)
 
@@ -380,9 +381,18 @@ class RealtimePolicy:
         strikes = (strike,)
         nows = (now,)
         if why is None:
-            why = ("price {:.2f} vs strikes {}: on {}", (price, strikes, nows)) if known else ("no settled price yet: state held", ())
+            why = ("price {:.2f} USD/MWh vs strike {}: {}", (price, strikes, (self._names, nows))) if known else ("no settled price yet: state held", ())
         mw = (x,)
         return Decision(mw, PolicyState(nows, (held + 1 if now == on else 1,), mw), strikes, why)
+
+
+def _words(arg: object) -> object:
+    """A reason argument in words: strikes as ``100.00, 80.00``, fleet states as ``s21 on, s19 off``."""
+    if isinstance(arg, tuple) and len(arg) == 2 and isinstance(arg[0], tuple) and isinstance(arg[1], tuple):
+        return ", ".join(f"{name} {'on' if on else 'off'}" for name, on in zip(arg[0], arg[1], strict=True))
+    if isinstance(arg, tuple) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in arg):
+        return ", ".join(f"{float(v):.2f}" for v in arg)
+    return arg
 
 
 def fleets_of(inputs: SiteInputs) -> list[FleetSpec]:

@@ -7,6 +7,8 @@ from mullet.control.drivers.base import Capabilities, DriverError, MinerDriver, 
 from mullet.control.drivers.braiins import BraiinsDriver
 from mullet.control.drivers.cgminer import CGMinerDriver
 from mullet.control.drivers.luxos import LuxOSDriver
+from mullet.control.drivers.pyasic_rs import PyasicRsDriver
+from mullet.control.drivers.whatsminer import WhatsminerDriver
 
 __all__ = [
     "DRIVERS",
@@ -17,11 +19,19 @@ __all__ = [
     "LuxOSDriver",
     "MinerDriver",
     "MinerReading",
+    "PyasicRsDriver",
     "UnsupportedCommand",
+    "WhatsminerDriver",
     "make_driver",
 ]
 
-DRIVERS: dict[str, type[MinerDriver]] = {"cgminer": CGMinerDriver, "luxos": LuxOSDriver, "braiins": BraiinsDriver}
+DRIVERS: dict[str, type[MinerDriver]] = {
+    "cgminer": CGMinerDriver,
+    "luxos": LuxOSDriver,
+    "braiins": BraiinsDriver,
+    "whatsminer": WhatsminerDriver,
+    "pyasic-rs": PyasicRsDriver,
+}
 
 
 def make_driver(
@@ -35,7 +45,7 @@ def make_driver(
     credentials: Credentials | None = None,
     timeout_s: float = 2.0,
 ) -> MinerDriver:
-    """The driver of ``firmware`` (cgminer, luxos, braiins) for one miner."""
+    """The driver of ``firmware`` (cgminer, luxos, braiins, whatsminer, pyasic-rs) for one miner."""
     if firmware not in DRIVERS:
         raise ValueError(f"firmware: got {firmware!r}, allowed: {list(DRIVERS)}")
     cls = DRIVERS[firmware]

@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any
 
+from mullet.control.clock import io_in_flight
 from mullet.control.drivers.base import DriverError
 
 __all__ = ["http_json"]
@@ -31,16 +32,17 @@ async def http_json(
     where = f"{host}:{port} {method} {path}"
     writer: asyncio.StreamWriter | None = None
     try:
-        async with asyncio.timeout(timeout_s):
-            reader, writer = await asyncio.open_connection(host, port)
-            writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
-            await writer.drain()
-            raw = b""
-            while len(raw) < _MAX_REPLY_BYTES:
-                chunk = await reader.read(65536)
-                if not chunk:
-                    break
-                raw += chunk
+        with io_in_flight():
+            async with asyncio.timeout(timeout_s):
+                reader, writer = await asyncio.open_connection(host, port)
+                writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
+                await writer.drain()
+                raw = b""
+                while len(raw) < _MAX_REPLY_BYTES:
+                    chunk = await reader.read(65536)
+                    if not chunk:
+                        break
+                    raw += chunk
     except TimeoutError:
         raise DriverError(f"{where}: no answer within {timeout_s:g} s") from None
     except OSError as exc:

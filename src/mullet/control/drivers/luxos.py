@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from mullet.control.clock import io_in_flight
 from mullet.control.drivers.base import Capabilities, DriverError, MinerDriver, MinerReading
 from mullet.control.drivers.cgminer import _sub, hashrate_ths_of, rpc_request, section, status_of
 
@@ -52,11 +53,8 @@ class LuxOSDriver(MinerDriver):
         except (DriverError, ValueError, TypeError, KeyError) as exc:
             return MinerReading(self.miner_id, False, error=str(exc) if not isinstance(exc, KeyError) else f"{where}: POWER has no Watts")
 
-    @asynccontextmanager
-    async def session(self) -> AsyncIterator[str]:
-        """A LuxOS session, released on exit whatever happens inside."""
+    async def _logon(self) -> str:
         where = f"{self.miner_id} logon"
-        sid = ""
         for attempt in range(self.logon_attempts):
             reply = await self._rpc("logon")
             try:
@@ -64,22 +62,34 @@ class LuxOSDriver(MinerDriver):
             except DriverError:
                 if attempt + 1 == self.logon_attempts:
                     raise DriverError(f"{where}: session busy or refused after {self.logon_attempts} attempts") from None
-                await asyncio.sleep(self.logon_retry_s)
+                with io_in_flight():  # a protocol pause (wall time), part of the exchange
+                    await asyncio.sleep(self.logon_retry_s)
                 continue
-            if sid:
-                break
-        if not sid:
-            raise DriverError(f"{where}: no SessionID in the reply")
+            if not sid:
+                raise DriverError(f"{where}: no SessionID in the reply")
+            return sid
+        raise DriverError(f"{where}: no session")  # unreachable: the loop returns or raises
+
+    async def _logoff(self, sid: str) -> None:
+        with contextlib.suppress(DriverError):  # the miner drops an unused session after a minute anyway
+            await self._rpc("logoff", sid)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[str]:
+        """A LuxOS session, released on exit whatever happens inside."""
+        sid = await self._logon()
         try:
             yield sid
         finally:
-            with contextlib.suppress(DriverError):  # the miner drops an unused session after a minute anyway
-                await self._rpc("logoff", sid)
+            await self._logoff(sid)
 
     async def _write(self, command: str, arg: str) -> None:
-        async with self.session() as sid:
+        sid = await self._logon()
+        try:  # the same release as :meth:`session`, without a context manager on the hot path
             reply = await self._rpc(command, f"{sid},{arg}")
             status_of(reply, f"{self.miner_id} {command}")
+        finally:
+            await self._logoff(sid)
 
     async def sleep(self) -> None:
         """``curtail ID,sleep``."""

@@ -8,11 +8,11 @@ from typing import Any
 
 from mullet.control.clock import Clock, WallClock
 from mullet.control.emulator.miner import EmulatedMiner, MinerSpec
-from mullet.control.emulator.server import BraiinsProtocol, ConnectionStats, RpcProtocol
+from mullet.control.emulator.server import BraiinsProtocol, ConnectionStats, RpcProtocol, WhatsminerAuth, WhatsminerProtocol
 
 __all__ = ["EmulatedFleet"]
 
-FIRMWARES = ("cgminer", "luxos", "braiins")
+FIRMWARES = ("cgminer", "luxos", "braiins", "whatsminer")
 
 
 class EmulatedFleet:
@@ -23,7 +23,7 @@ class EmulatedFleet:
     n : int
         Number of miners.
     firmware : str
-        cgminer, luxos or braiins.
+        cgminer, luxos, braiins or whatsminer.
     spec : MinerSpec, optional
         Model and time constants; an Antminer S21 by default.
     host : str
@@ -33,7 +33,7 @@ class EmulatedFleet:
     clock : Clock, optional
         The emulator's clock (a ScaledClock makes physics run faster).
     password : str
-        Braiins OS password of user ``root``.
+        Braiins OS password of user ``root``; Whatsminer admin password (``admin`` when empty).
     """
 
     def __init__(
@@ -66,6 +66,7 @@ class EmulatedFleet:
         self.ports: list[int] = [0] * n
         self._servers: list[asyncio.Server | None] = [None] * n
         self._tokens: list[dict[str, float]] = [{} for _ in range(n)]
+        self._auth = [WhatsminerAuth(password or "admin") for _ in range(n)] if firmware == "whatsminer" else []
         self.stats = ConnectionStats()
 
     def _factory(self, i: int) -> Any:
@@ -73,6 +74,9 @@ class EmulatedFleet:
         if self.firmware == "braiins":
             tokens = self._tokens[i]
             return lambda: BraiinsProtocol(m, tokens, self.password, self.stats)
+        if self.firmware == "whatsminer":
+            auth = self._auth[i]
+            return lambda: WhatsminerProtocol(m, auth, self.stats)
         fw = self.firmware
         return lambda: RpcProtocol(m, fw, self.stats)
 

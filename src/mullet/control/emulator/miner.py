@@ -108,7 +108,10 @@ class EmulatedMiner:
 
     def power_w(self) -> float:
         """True power at the wall now [W]."""
-        t = self.clock.now()
+        return self.power_at(self.clock.now())
+
+    def power_at(self, t: float) -> float:
+        """True power at clock time ``t`` [W], if no command arrives before then."""
         if t < self.reboot_until:
             return self.spec.idle_power_w
         if t >= self._t1:
@@ -118,6 +121,10 @@ class EmulatedMiner:
     def _move(self, to_w: float, over_s: float) -> None:
         now = self.clock.now()
         self._p0, self._p1, self._t0, self._t1 = self.power_w(), to_w, now, now + max(over_s, 1e-9)
+
+    def breakpoints(self) -> tuple[float, float]:
+        """Clock times where the power curve bends without a new command: the end of the ramp and of a reboot."""
+        return self._t1, self.reboot_until
 
     def _telemetry(self) -> tuple[float, float, float]:
         p = self.power_w()

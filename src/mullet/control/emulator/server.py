@@ -1,4 +1,4 @@
-"""Wire protocols of the emulated miners: the CGMiner RPC (cgminer, LuxOS) and the Braiins OS REST API.
+"""Wire protocols of the emulated miners: the CGMiner RPC (cgminer, LuxOS), Braiins OS REST and the Whatsminer API.
 
 Each miner listens on its own port of a loopback address. The servers are asyncio protocols (no thread per
 connection); a stalled connection costs nothing until the client gives up. Answers follow the public API
@@ -14,9 +14,10 @@ import secrets
 import time
 from typing import Any
 
+from mullet.control.drivers.whatsminer import aes_key, decrypt, encrypt, key_of, sign_of
 from mullet.control.emulator.miner import EmulatedMiner
 
-__all__ = ["BraiinsProtocol", "ConnectionStats", "RpcProtocol"]
+__all__ = ["BraiinsProtocol", "ConnectionStats", "RpcProtocol", "WhatsminerAuth", "WhatsminerProtocol"]
 
 _MAX_REQUEST_BYTES = 65536
 _WRITE_COMMANDS = {"curtail", "profileset"}
@@ -99,13 +100,17 @@ class RpcProtocol(asyncio.Protocol):
             m.reboot()
             self.transport.abort()
             return
-        parts = command.split("+")
-        if len(parts) > 1:
-            reply: dict[str, Any] = {p: [self.handle(p, parameter)] for p in parts}
-            reply["id"] = 1
+        when = int(m.clock.utcnow().timestamp())
+        if command == "summary+power+temps" and self.firmware == "luxos" and "error_status" not in faults:
+            data = self._luxos_read(when)  # the poll, on every miner every few seconds: a template, not json.dumps
         else:
-            reply = self.handle(command, parameter)
-        data = json.dumps(reply).encode()
+            parts = command.split("+")
+            if len(parts) > 1:
+                reply: dict[str, Any] = {p: [self.handle(p, parameter, when)] for p in parts}
+                reply["id"] = 1
+            else:
+                reply = self.handle(command, parameter, when)
+            data = json.dumps(reply).encode()
         if "truncated" in faults:
             data = data[: len(data) // 2]
         elif "malformed" in faults:
@@ -113,10 +118,24 @@ class RpcProtocol(asyncio.Protocol):
         self.transport.write(data + b"\x00")
         self.transport.close()
 
-    def handle(self, command: str, parameter: str) -> dict[str, Any]:
+    def _luxos_read(self, when: int) -> bytes:
+        """``summary+power+temps`` of LuxOS, formatted directly (the same JSON ``handle`` would give)."""
+        m = self.miner
+        power_w, ths, temp_c = m.telemetry()
+        st = f'"STATUS": "S", "When": {when}, "Description": "LUXminer 2024.1 (mullet emulator)"'
+        temps = ", ".join(f'{{"Board": {b}, "Top": {temp_c!r}, "Bottom": {temp_c - 5!r}}}' for b in range(3))
+        return (
+            f'{{"summary": [{{"STATUS": [{{{st}, "Code": 11, "Msg": "Summary"}}], "id": 1, "SUMMARY": [{{"Elapsed": {int(m.clock.now())}, '
+            f'"GHS 5s": {ths * 1000.0!r}, "GHS av": {ths * 1000.0!r}, "Accepted": 0}}]}}], '
+            f'"power": [{{"STATUS": [{{{st}, "Code": 350, "Msg": "Power"}}], "id": 1, "POWER": [{{"Watts": {round(power_w)}, "PSU": true}}]}}], '
+            f'"temps": [{{"STATUS": [{{{st}, "Code": 201, "Msg": "Temperatures"}}], "id": 1, "TEMPS": [{temps}]}}], "id": 1}}'
+        ).encode()
+
+    def handle(self, command: str, parameter: str, when: int | None = None) -> dict[str, Any]:
         """The answer to one command."""
         m, fw = self.miner, self.firmware
-        when = int(m.clock.utcnow().timestamp())
+        if when is None:
+            when = int(m.clock.utcnow().timestamp())
 
         def ok(code: int, msg: str, key: str | None = None, rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
             out: dict[str, Any] = {"STATUS": [_status(fw, True, code, msg, when)], "id": 1}
@@ -295,3 +314,165 @@ class BraiinsProtocol(asyncio.Protocol):
             self._send(200, {"power_target": {"watt": round(m.power_target_w)}})
         else:
             self._send(404, {"message": f"no route {method} {path}"})
+
+
+class WhatsminerAuth:
+    """One emulated Whatsminer's secrets: its admin password, fixed salt, derived AES key and the tokens it issued."""
+
+    __slots__ = ("_aes", "_key", "password", "salt", "tokens")
+
+    def __init__(self, password: str):
+        self.password = password
+        self.salt = secrets.token_hex(4)
+        self._key: str | None = None
+        self._aes: bytes | None = None
+        self.tokens: dict[str, float] = {}
+
+    @property
+    def key(self) -> str:
+        """MD5-crypt key of the admin password (computed once: 1 ms)."""
+        if self._key is None:
+            self._key = key_of(self.password, self.salt)
+        return self._key
+
+    @property
+    def aes(self) -> bytes:
+        """AES-256 key of the encrypted API."""
+        if self._aes is None:
+            self._aes = aes_key(self.key)
+        return self._aes
+
+
+class WhatsminerProtocol(asyncio.Protocol):
+    """One connection to an emulated Whatsminer (btminer API v2): one JSON request, one answer, close."""
+
+    def __init__(self, miner: EmulatedMiner, auth: WhatsminerAuth, stats: ConnectionStats | None = None):
+        self.miner = miner
+        self.auth = auth
+        self.stats = stats
+        self.buf = b""
+        self.transport: asyncio.Transport | None = None
+        self.done = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
+        self.transport = transport  # type: ignore[assignment]
+        if self.stats is not None:
+            self.stats.opened()
+
+    def connection_lost(self, exc: Exception | None) -> None:  # noqa: D102
+        if self.stats is not None:
+            self.stats.closed()
+
+    def data_received(self, data: bytes) -> None:  # noqa: D102
+        if self.done or self.transport is None:
+            return
+        self.buf += data
+        if len(self.buf) > _MAX_REQUEST_BYTES:
+            self.transport.close()
+            return
+        try:
+            req = json.loads(self.buf.rstrip(b"\x00\r\n "))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return
+        self.done = True
+        self._answer(req if isinstance(req, dict) else {})
+
+    def eof_received(self) -> bool | None:  # noqa: D102
+        if not self.done and self.transport is not None:
+            self.transport.close()
+        return None
+
+    def _send(self, reply: dict[str, Any]) -> None:
+        assert self.transport is not None
+        data = json.dumps(reply).encode()
+        if "truncated" in self.miner.faults:
+            data = data[: len(data) // 2]
+        elif "malformed" in self.miner.faults:
+            data = data.replace(b'":', b'"=', 3)
+        self.transport.write(data)
+        self.transport.close()
+
+    def _plain(self, ok: bool, code: int, msg: Any, when: int) -> dict[str, Any]:
+        return {"STATUS": "S" if ok else "E", "When": when, "Code": code, "Msg": msg, "Description": ""}
+
+    def _answer(self, req: dict[str, Any]) -> None:
+        assert self.transport is not None
+        m, auth = self.miner, self.auth
+        if "stall" in m.faults:
+            return
+        when = int(m.clock.utcnow().timestamp())
+        if "error_status" in m.faults:
+            self._send(self._plain(False, 45, "permission denied", when))
+            return
+        if req.get("enc") == 1:
+            self._write(req, when)
+            return
+        cmd = str(req.get("cmd") or req.get("command") or "")
+        power_w, ths, temp_c = m.telemetry()
+
+        def listed(msg: str, key: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+            return {"STATUS": [{"STATUS": "S", "When": when, "Code": 131, "Msg": msg, "Description": "btminer (mullet emulator)"}], key: rows, "id": 1}
+
+        if cmd == "get_token":
+            if "session_busy" in m.faults:
+                self._send(self._plain(False, 136, "token over max times", when))
+                return
+            newsalt = secrets.token_hex(4)
+            time_text = f"{int(time.time()) % 10_000:04d}"
+
+            now = time.monotonic()  # tokens live 30 minutes of wall time (protocol time, not physics)
+            auth.tokens = {k: v for k, v in auth.tokens.items() if v > now}
+            auth.tokens[sign_of(auth.key, time_text, newsalt)] = now + 1800.0
+            self._send(self._plain(True, 134, {"time": time_text, "salt": auth.salt, "newsalt": newsalt}, when))
+        elif cmd == "summary":
+            row = {
+                "Elapsed": int(m.clock.now()),
+                "MHS av": ths * 1e6,
+                "MHS 5s": ths * 1e6,
+                "Temperature": temp_c - 10.0,
+                "Chip Temp Max": temp_c,
+                "Power": round(power_w),
+                "Power Limit": round(m.power_target_w),
+                "Power Mode": "Normal",
+            }
+            self._send(listed("Summary", "SUMMARY", [row]))
+        elif cmd == "devs":
+            self._send(listed("6 ASC(s)", "DEVS", [{"ASC": b, "Slot": b, "Temperature": temp_c, "MHS 5s": ths * 1e6 / 3} for b in range(3)]))
+        elif cmd == "pools":
+            self._send(listed("1 Pool(s)", "POOLS", [{"POOL": 0, "URL": "stratum+tcp://emulated.invalid:3333", "Status": "Alive" if ths > 0 else "Dead"}]))
+        elif cmd in ("version", "get_version"):
+            self._send(listed("BTMiner versions", "VERSION", [{"BTMiner": "20230911.17.Rel (mullet emulator)", "API": "2.0.5", "Type": m.spec.model}]))
+        else:
+            self._send(self._plain(False, 14, "invalid API command or data", when))
+
+    def _write(self, req: dict[str, Any], when: int) -> None:
+
+        assert self.transport is not None
+        m, auth = self.miner, self.auth
+        try:
+            cmd = decrypt(auth.aes, str(req.get("data", "")))
+        except (ValueError, json.JSONDecodeError, UnicodeDecodeError):
+            self._send(self._plain(False, 137, "base64 decode error", when))
+            return
+        if auth.tokens.get(str(cmd.get("token", "")), -1.0) < time.monotonic():
+            self._send(self._plain(False, 135, "check token error", when))
+            return
+        name = str(cmd.get("cmd", ""))
+        if "reboot_mid_command" in m.faults:
+            m.reboot()
+            self.transport.abort()
+            return
+        if name == "power_off":
+            m.sleep()
+        elif name == "power_on":
+            m.wake()
+        elif name == "adjust_power_limit":
+            try:
+                m.set_power_target(float(cmd["power_limit"]))
+            except (KeyError, TypeError, ValueError):
+                self._send({"enc": encrypt(auth.aes, self._plain(False, 132, "command error", when))})
+                return
+        else:
+            self._send({"enc": encrypt(auth.aes, self._plain(False, 14, "invalid API command or data", when))})
+            return
+        self._send({"enc": encrypt(auth.aes, self._plain(True, 131, "API command OK", when))})
