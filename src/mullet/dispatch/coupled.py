@@ -502,16 +502,22 @@ def _test(
     wk: FloatArray,
     dk: FloatArray,
     hs: float,
+    dirty: npt.NDArray[np.bool_],
+    cache: FloatArray,
 ) -> tuple[int, float, bool, float]:  # pragma: no cover - compiled
     """The best move of a set of monthly peaks together, or none: the optimality test of the peaks.
 
     On the relaxation of :func:`_pieces` each piece depends on at most two adjacent months. The value is
     L-natural concave in the peaks, so ``q`` is optimal iff no direction ``+-chi_S`` improves; the best set
     ``S`` over the chain of months is a Viterbi pass over one-sided slopes of the pieces over a step ``hs``
-    [MW] (in closed form for pieces of one interval, by a DP for longer ones). Returns (sign, gain rate, ok) and
-    marks ``S`` in ``pick``; ``ok`` is False when a piece spans more than two months. ``slopes`` (K, 4) gets
-    each month's right and left slope of its one-interval pieces and of its longer pieces with the other
-    months fixed (the model of :func:`_model_step`).
+    [MW] (in closed form for pieces of one interval, by a DP for longer ones). Returns (sign, gain rate, ok, the
+    best gain rate of the months the model step would keep) and marks ``S`` in ``pick``; ``ok`` is False when
+    a piece spans more than two months. ``slopes`` (K, 4) gets each month's right and left slope of its
+    one-interval pieces and of its longer pieces with the other months fixed (the model of :func:`_model_step`).
+
+    Incremental: ``cache`` (K, 16) keeps each month's terms (and those of the piece across its end) from the last
+    call; only months marked in ``dirty`` (their peak, schedule or the step changed) and the boundaries next to
+    them are computed again (the pieces of a clean month and their terms are unchanged).
     """
     n_k = qmax.shape[0]
     use_peak = True
@@ -521,16 +527,26 @@ def _test(
     unary = np.zeros((2, n_k))
     pair = np.zeros((2, n_k, 3))  # boundary k|k+1: gains of (1,0), (0,1), (1,1)
     allowed = np.zeros((2, n_k), dtype=np.bool_)
+    # cache[k]: 0-1 one-interval slopes (right, left); 2-3 longer pieces' unary gain (sign -, +); 4-5 their slopes
+    # (right, left); 6-8 / 9-11 pair gains of boundary k|k+1 (sign -, +); 12-15 its partial slopes (k right, left;
+    # k+1 right, left)
     for k in range(n_k):
         allowed[0, k] = q[k] - hs >= 0.0
         allowed[1, k] = q[k] + hs <= qmax[k]
-        for j in range(4):
-            slopes[k, j] = 0.0
+    for k in range(n_k):
+        if dirty[k]:
+            for j in range(6):
+                cache[k, j] = 0.0
+        if dirty[k] or (k + 1 < n_k and dirty[k + 1]):
+            for j in range(6, 16):
+                cache[k, j] = 0.0
     for c in range(nc - 1):
         a = cuts[c]
         b = cuts[c + 1]
         m0 = month[a]
         m1 = month[b - 1]
+        if not (dirty[m0] or dirty[m1]):
+            continue
         if b - a == 1:
             # closed form, over the same step as the longer pieces: a kink closer than the step adds only its share
             n = _items(wr, hr, wfree, wdth, ramped, a, wk, dk)
@@ -543,10 +559,12 @@ def _test(
                 up += wk[j] * max(min(hi, p + hs) - max(lo, p), 0.0)
                 dn += wk[j] * max(min(hi, p) - max(lo, p - hs), 0.0)
                 lo = hi
-            slopes[m0, 0] += up / hs
-            slopes[m0, 1] += dn / hs
+            cache[m0, 0] += up / hs
+            cache[m0, 1] += dn / hs
             continue
         if m1 - m0 > 1:
+            for k in range(n_k):
+                dirty[k] = True  # nothing cached is complete
             return 0, 0.0, False, 0.0
         # the schedule restricted to a piece is optimal for it (the cut multipliers are 0)
         base = 0.0
@@ -560,31 +578,39 @@ def _test(
                 if allowed[s, m0]:
                     qq[m0] = q[m0] + sign * hs
                     g = (_solve_range(wr, hr, wfree, wdth, rstep, ramped, month, qq, 0.0, use_peak, a, b, xs, zs, heap, arg, order) - base) / hs
-                    unary[s, m0] += g
-                    slopes[m0, 2 + (1 - s)] += sign * g
+                    cache[m0, 2 + s] += g
+                    cache[m0, 4 + (1 - s)] += sign * g
                     qq[m0] = q[m0]
                 continue
             for j in range(3):
                 use0 = j != 1
                 use1 = j != 0
                 if (use0 and not allowed[s, m0]) or (use1 and not allowed[s, m1]):
-                    pair[s, m0, j] = -np.inf
+                    cache[m0, 6 + 3 * s + j] = -np.inf
                     continue
                 if use0:
                     qq[m0] = q[m0] + sign * hs
                 if use1:
                     qq[m1] = q[m1] + sign * hs
                 g = (_solve_range(wr, hr, wfree, wdth, rstep, ramped, month, qq, 0.0, use_peak, a, b, xs, zs, heap, arg, order) - base) / hs
-                pair[s, m0, j] = g
+                cache[m0, 6 + 3 * s + j] = g
                 if j == 0:
-                    slopes[m0, 2 + (1 - s)] += sign * g
+                    cache[m0, 12 + (1 - s)] += sign * g
                 elif j == 1:
-                    slopes[m1, 2 + (1 - s)] += sign * g
+                    cache[m0, 14 + (1 - s)] += sign * g
                 qq[m0] = q[m0]
                 qq[m1] = q[m1]
     for k in range(n_k):
-        unary[1, k] += slopes[k, 0] - charge
-        unary[0, k] += charge - slopes[k, 1]
+        dirty[k] = False
+        slopes[k, 0] = cache[k, 0]
+        slopes[k, 1] = cache[k, 1]
+        slopes[k, 2] = cache[k, 4] + cache[k, 12] + (cache[k - 1, 14] if k > 0 else 0.0)
+        slopes[k, 3] = cache[k, 5] + cache[k, 13] + (cache[k - 1, 15] if k > 0 else 0.0)
+        unary[1, k] = cache[k, 3] + slopes[k, 0] - charge
+        unary[0, k] = cache[k, 2] + charge - slopes[k, 1]
+        for s in range(2):
+            for j in range(3):
+                pair[s, k, j] = cache[k, 6 + 3 * s + j]
     back = np.zeros((n_k, 2), dtype=np.int64)
     for s in range(2):
         gain = _viterbi(unary[s], pair[s], allowed[s], back)
@@ -858,6 +884,24 @@ def _relaxed(
 
 
 @njit(cache=True)
+def _mark(
+    q: FloatArray, qn: FloatArray, x: FloatArray, xn: FloatArray, z: FloatArray, zn: FloatArray, month: IntArray, dirty: npt.NDArray[np.bool_]
+) -> None:  # pragma: no cover - compiled
+    """Mark the months whose peak or schedule differs between ``(q, x, z)`` and ``(qn, xn, zn)``."""
+    for k in range(q.shape[0]):
+        if qn[k] != q[k]:
+            dirty[k] = True
+    for t in range(x.shape[0]):
+        if dirty[month[t]]:
+            continue
+        same = xn[t] == x[t]
+        for i in range(z.shape[1]):
+            same = same and zn[t, i] == z[t, i]
+        if not same:
+            dirty[month[t]] = True
+
+
+@njit(cache=True)
 def _inner(
     wr: FloatArray,
     hr: FloatArray,
@@ -906,6 +950,8 @@ def _inner(
     hs = 1e-7 * max(1.0, qmax.max())  # the test's step
     q_try = np.empty(n_k)
     nc_box = np.zeros(1, dtype=np.int64)
+    dirty = np.ones(n_k, dtype=np.bool_)  # months whose terms of the test must be computed (again)
+    cache = np.zeros((n_k, 16))
     x_try = np.empty(t_n)
     z_try = np.empty_like(z)
 
@@ -930,11 +976,40 @@ def _inner(
     use_model = True
     stalls = 0
     h_test = hs
+    h_last = hs
     for _it in range(100):
         nc = _pieces(x, rstep, ramped, 10.0 * h_test, cuts)
         nc_box[0] = nc
+        if h_test != h_last:
+            dirty[:] = True  # another step: other cuts and slopes everywhere
+            h_last = h_test
         sign, gain, ok, rest_gain = _test(
-            wr, hr, wfree, wdth, rstep, ramped, month, qmax, charge_per_interval, x, z, q, cuts, nc, pick, slopes, xs, zs, heap, arg, order, wk, dk, h_test
+            wr,
+            hr,
+            wfree,
+            wdth,
+            rstep,
+            ramped,
+            month,
+            qmax,
+            charge_per_interval,
+            x,
+            z,
+            q,
+            cuts,
+            nc,
+            pick,
+            slopes,
+            xs,
+            zs,
+            heap,
+            arg,
+            order,
+            wk,
+            dk,
+            h_test,
+            dirty,
+            cache,
         )
         if not ok:
             break
@@ -966,6 +1041,7 @@ def _inner(
             # noise (e.g. from an interconnect limit 1e-7 MW above the load) gains nothing but ends the search
             if fc > best + 1e-12 * (1.0 + abs(best)) or (fc >= best - 1e-12 * (1.0 + abs(best)) and stalls < 3):
                 stalls = 0 if fc > best + 1e-12 * (1.0 + abs(best)) else stalls + 1
+                _mark(q, qq, x, xs, z, zs, month, dirty)
                 q[:] = qq
                 best = max(best, fc)
                 x[:] = xs
@@ -1057,6 +1133,7 @@ def _inner(
             zs[:, :] = z_try
         stalls = 0 if fc > best + tol else stalls + 1
         h_test = hs
+        _mark(q, qq, x, xs, z, zs, month, dirty)
         q[:] = qq
         best = max(best, fc)
         x[:] = xs
