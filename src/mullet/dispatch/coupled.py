@@ -14,15 +14,20 @@ mining margin plus the best ancillary offer it can back):
   of breakpoints (the "slope trick": the ramp shifts the two halves apart, an
   interval adds a slope and a few kinks), ``O(T log T)`` per year, and the
   schedule is read back by clamping each interval's argmax to the ramp window.
-* **Monthly demand charge**: the month's peak ``P_k`` is a scalar, the
-  variable profit is concave in it, so each month's peak is found by an exact
-  one-dimensional search (a check of the one-sided slopes against the charge
-  first: at real margins the unshaved peak is usually optimal). Months are
-  searched in turn until none moves. With a ramp limit the months are coupled
-  only through the ramp at their boundaries; the result is certified optimal
-  when no such boundary constraint binds (then the problem separates by month
-  and each month is optimal on its own), and reported as not certified
-  otherwise (``solver="auto"`` then runs the LP).
+* **Monthly demand charge**: the month's peak ``P_k`` is a scalar and the
+  variable profit is concave (L-natural concave across months) in the peaks.
+  The year is cut at every ramp constraint slack in the current schedule
+  (their multipliers are 0), which gives a relaxation equal to the true value
+  at the current peaks, an upper bound elsewhere and with the same one-sided
+  derivatives; its pieces of one interval are fractional knapsacks in closed
+  form, its ramp-bound stretches short DPs, and each piece spans at most two
+  months. The peaks are optimal iff no set of months moved together gains (a
+  Viterbi pass over the pieces' one-sided slopes): the certificate. Moves go
+  all months at once to the optimum of a model (one-interval pieces exact,
+  stretches by their slopes), re-solving only the moving months' pieces, or
+  else along the test's best set by a bracketing line search. With a ramp
+  limit the result is certified only where no piece spans more than two
+  months (``solver="auto"`` then runs the LP).
 * **Flexible-AI energy budget** (one block): a Lagrange multiplier ``lambda``
   [USD/MWh] on the yearly budget makes the served MW worth
   ``revenue lost + SLA credit + lambda - energy cost``; ``lambda`` is found by
