@@ -7,6 +7,7 @@ import sys
 import click
 from pydantic import ValidationError
 
+from mullet._entry import forget_handled_interrupt
 from mullet.cli import control, data, dispatch, fleet, grid, industry, network, plan, runs, web  # noqa: F401  (registers the commands)
 from mullet.cli._common import app, err_console
 from mullet.errors import MulletError
@@ -79,6 +80,13 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args or os.environ.get("MULLET_DEBUG") == "1"
     args = [a for a in args if a != "--debug"]  # accepted anywhere on the line; the root option documents it
     _show_warnings_as_lines()
+    try:
+        _run_under_contract(args, debug)
+    finally:
+        forget_handled_interrupt()  # an interrupt we handled must not turn the exit code into a signal death
+
+
+def _run_under_contract(args: list[str], debug: bool) -> None:
     try:
         _invoke(args)
     except _EXIT as exc:
