@@ -49,27 +49,26 @@ class ConnectionStats:
         self.open -= 1
 
 
-class RpcProtocol(asyncio.Protocol):
-    """One connection to an emulated CGMiner/LuxOS API: one JSON request, one answer ending in NUL, close."""
+class _OneJsonRequest(asyncio.Protocol):
+    """One connection of the TCP miner APIs: one JSON request (NUL or newline may end it), one answer, close."""
 
-    def __init__(self, miner: EmulatedMiner, firmware: str, stats: ConnectionStats | None = None):
+    def __init__(self, miner: EmulatedMiner, stats: ConnectionStats | None = None):
         self.miner = miner
         self.stats = stats
-        self.firmware = firmware
         self.buf = b""
         self.transport: asyncio.Transport | None = None
         self.done = False
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         if self.stats is not None:
             self.stats.opened()
 
-    def connection_lost(self, exc: Exception | None) -> None:  # noqa: D102
+    def connection_lost(self, exc: Exception | None) -> None:
         if self.stats is not None:
             self.stats.closed()
 
-    def data_received(self, data: bytes) -> None:  # noqa: D102
+    def data_received(self, data: bytes) -> None:
         if self.done or self.transport is None:
             return
         self.buf += data
@@ -83,10 +82,21 @@ class RpcProtocol(asyncio.Protocol):
         self.done = True
         self._answer(req if isinstance(req, dict) else {})
 
-    def eof_received(self) -> bool | None:  # noqa: D102
+    def eof_received(self) -> bool | None:
         if not self.done and self.transport is not None:
             self.transport.close()
         return None
+
+    def _answer(self, req: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class RpcProtocol(_OneJsonRequest):
+    """One connection to an emulated CGMiner/LuxOS API: one JSON request, one answer ending in NUL, close."""
+
+    def __init__(self, miner: EmulatedMiner, firmware: str, stats: ConnectionStats | None = None):
+        super().__init__(miner, stats)
+        self.firmware = firmware
 
     def _answer(self, req: dict[str, Any]) -> None:
         assert self.transport is not None
@@ -343,44 +353,12 @@ class WhatsminerAuth:
         return self._aes
 
 
-class WhatsminerProtocol(asyncio.Protocol):
+class WhatsminerProtocol(_OneJsonRequest):
     """One connection to an emulated Whatsminer (btminer API v2): one JSON request, one answer, close."""
 
     def __init__(self, miner: EmulatedMiner, auth: WhatsminerAuth, stats: ConnectionStats | None = None):
-        self.miner = miner
+        super().__init__(miner, stats)
         self.auth = auth
-        self.stats = stats
-        self.buf = b""
-        self.transport: asyncio.Transport | None = None
-        self.done = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
-        self.transport = transport  # type: ignore[assignment]
-        if self.stats is not None:
-            self.stats.opened()
-
-    def connection_lost(self, exc: Exception | None) -> None:  # noqa: D102
-        if self.stats is not None:
-            self.stats.closed()
-
-    def data_received(self, data: bytes) -> None:  # noqa: D102
-        if self.done or self.transport is None:
-            return
-        self.buf += data
-        if len(self.buf) > _MAX_REQUEST_BYTES:
-            self.transport.close()
-            return
-        try:
-            req = json.loads(self.buf.rstrip(b"\x00\r\n "))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return
-        self.done = True
-        self._answer(req if isinstance(req, dict) else {})
-
-    def eof_received(self) -> bool | None:  # noqa: D102
-        if not self.done and self.transport is not None:
-            self.transport.close()
-        return None
 
     def _send(self, reply: dict[str, Any]) -> None:
         assert self.transport is not None
