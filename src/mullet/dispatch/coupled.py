@@ -428,10 +428,11 @@ def _pieces(x: FloatArray, rstep: float, ramped: bool, margin: float, cuts: IntA
 
 
 @njit(cache=True)
-def _viterbi(unary: FloatArray, pair: FloatArray, allowed: npt.NDArray[np.bool_], back: IntArray) -> float:  # pragma: no cover - compiled
+def _viterbi(unary: FloatArray, pair: FloatArray, allowed: npt.NDArray[np.bool_], back: IntArray) -> tuple[float, float]:  # pragma: no cover - compiled
     """Best total gain rate of a set of months moved together (unary terms per month, pair terms of the pieces across a boundary).
 
-    Over ``s_k`` in {0, 1} along the chain of months; ``back`` (K, 2) keeps the choices for :func:`_viterbi_set`.
+    Over ``s_k`` in {0, 1} along the chain of months; returns the best value ending in ``s_K = 0`` and in
+    ``s_K = 1`` (the gain is their maximum); ``back`` (K, 2) keeps the choices for :func:`_viterbi_set`.
     """
     n_k = unary.shape[0]
     v0 = 0.0
@@ -450,33 +451,14 @@ def _viterbi(unary: FloatArray, pair: FloatArray, allowed: npt.NDArray[np.bool_]
             n1 = -np.inf
         v0 = n0
         v1 = n1
-    return v0 if v0 >= v1 else v1
+    return v0, v1
 
 
 @njit(cache=True)
-def _viterbi_set(
-    unary: FloatArray, pair: FloatArray, allowed: npt.NDArray[np.bool_], back: IntArray, pick: npt.NDArray[np.bool_]
-) -> None:  # pragma: no cover - compiled
-    """The best set of :func:`_viterbi` (run it again so that ``back`` is this one's) in ``pick``."""
-    n_k = unary.shape[0]
-    v0 = 0.0
-    v1 = unary[0] if allowed[0] else -np.inf
-    for k in range(1, n_k):
-        a0 = v0
-        a1 = v1 + pair[k - 1, 0]
-        back[k, 0] = 0 if a0 >= a1 else 1
-        n0 = a0 if a0 >= a1 else a1
-        if allowed[k]:
-            b0 = v0 + pair[k - 1, 1] + unary[k]
-            b1 = v1 + pair[k - 1, 2] + unary[k]
-            back[k, 1] = 0 if b0 >= b1 else 1
-            n1 = b0 if b0 >= b1 else b1
-        else:
-            n1 = -np.inf
-        v0 = n0
-        v1 = n1
+def _viterbi_set(back: IntArray, v0: float, v1: float, pick: npt.NDArray[np.bool_]) -> None:  # pragma: no cover - compiled
+    """The best set of the :func:`_viterbi` run that returned ``(v0, v1)`` and filled ``back``, in ``pick``."""
     st = 0 if v0 >= v1 else 1
-    for k in range(n_k - 1, -1, -1):
+    for k in range(back.shape[0] - 1, -1, -1):
         pick[k] = st == 1
         st = back[k, st] if k > 0 else 0
 
@@ -618,11 +600,12 @@ def _test(
                 pair[s, k, j] = cache[k, 6 + 3 * s + j]
     back = np.zeros((n_k, 2), dtype=np.int64)
     for s in range(2):
-        gain = _viterbi(unary[s], pair[s], allowed[s], back)
+        v0, v1 = _viterbi(unary[s], pair[s], allowed[s], back)
+        gain = v0 if v0 >= v1 else v1
         if gain > best_gain:
             best_gain = gain
             best_sign = 2 * s - 1
-            _viterbi_set(unary[s], pair[s], allowed[s], back, pick)
+            _viterbi_set(back, v0, v1, pick)
     # the best move of the months the model keeps (their one-sided slopes within 1e-9 of the charge) alone: where
     # it gains nothing, those months are optimal given the others (see _model_step)
     tol = 1e-9 * (1.0 + charge)
@@ -633,7 +616,8 @@ def _test(
             allowed[0, k] = False
             allowed[1, k] = False
     for s in range(2):
-        rest_gain = max(rest_gain, _viterbi(unary[s], pair[s], allowed[s], back))
+        v0, v1 = _viterbi(unary[s], pair[s], allowed[s], back)
+        rest_gain = max(rest_gain, v0, v1)
     return best_sign, best_gain, True, rest_gain
 
 
