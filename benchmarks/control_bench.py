@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from results_file import write_section
+
 from mullet.control.aio import loop_name
 from mullet.control.aio import run as run_loop
 
@@ -220,13 +222,7 @@ def update_results() -> None:
         END,
     ]
     section = "\n".join(head + rows + notes)
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        a, b = text.index(START), text.index(END) + len(END)
-        text = text[:a] + section + text[b:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text)
+    write_section(RESULTS, START, END, section)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from results_file import write_section
 
 from mullet.data import load_ercot_hub_prices
 from mullet.dispatch import build_inputs, solve_lp
@@ -247,13 +248,7 @@ def update_results(plan: bool = True) -> None:
         END,
     ]
     section = "\n".join(head + rows + notes)
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        a, b = text.index(START), text.index(END) + len(END)
-        text = text[:a] + section + text[b:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text)
+    write_section(RESULTS, START, END, section)
     print(section)
 
 

@@ -12,7 +12,6 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,14 +37,9 @@ def timed(fn, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-d
 
 
 def bench_lp(rows: list[str]) -> None:
-    hub = load_ercot_hub_prices()["HB_NORTH"]
-    hourly = hub.loc["2023-01-01":"2023-12-31"].resample("1h").mean()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "hb_north_hourly_2023.parquet"
-        hourly.rename("HB_NORTH").rename_axis("interval_start_utc").reset_index().to_parquet(path)
-        sc = load_scenario(ROOT / "scenarios/cleanspark_measured_hybrid.toml")
-        sc = sc.model_copy(update={"power": sc.power.model_copy(update={"price_file": str(path)})})
-        x = build_inputs(sc)
+    from coupled_bench import hourly_site_year  # the same coupled site-year as the coupled benchmark
+
+    x = hourly_site_year()
     assert x.n == 8760 and x.dt_h == 1.0 and not x.separable
     t_build, model = timed(lambda: build_lp(x), 5)
     t_total, sol = timed(lambda: solve_lp(x), 7)
