@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from mullet.cli import main
+from mullet.testing import run_cli as _run
 
 ROOT = Path(__file__).parents[1]
 SCENARIO = str(ROOT / "scenarios" / "default.toml")
@@ -40,16 +41,6 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     (d / "hp_header.toml").write_text(sc)
     (d / "folder.toml").mkdir()
     return {p.name: str(p) for p in d.iterdir()} | {"dir": str(d)}
-
-
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # (command line, what the one-line error must mention); {name} is replaced by the fixture file's path.

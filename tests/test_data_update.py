@@ -16,6 +16,7 @@ import pytest
 
 import mullet.data as data
 from mullet.data.update import DATASETS, UpdateError, status, update
+from mullet.testing import run_cli
 
 REC = Path(__file__).parent / "recordings"
 CUT = {  # rows cut off the end of each bundled copy; the recordings hold exactly these rows
@@ -272,20 +273,6 @@ def test_cli_status_and_offline_update(tmp_path: Path, monkeypatch: pytest.Monke
     code, out, err = run_cli(["data", "update", "--source", "nasdaq"], capsys)
     assert code == 2 and "source: got nasdaq, allowed: any of mempool, coinmetrics, ercot" in err
     assert not (tmp_path / "store").exists() or not list((tmp_path / "store").glob("*.csv"))
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run ``mullet ARGS`` in this process (the exit-code contract of mullet.cli.main); returns (code, stdout, stderr)."""
-    from mullet.cli import main
-
-    capsys.readouterr()
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_ercot_documents_already_read_are_not_fetched_again(cut_bundle: Path) -> None:

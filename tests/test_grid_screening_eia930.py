@@ -15,6 +15,7 @@ from mullet.data import load_system_load
 from mullet.data.eia930 import load_eia930_demand
 from mullet.errors import ScenarioError
 from mullet.grid import FLAGS, headroom, headroom_by_ba, screen_load
+from mullet.testing import run_cli
 
 NORRIS_ERCOT_GW = {0.0025: 6.5, 0.005: 10.0, 0.01: 14.7}  # Norris et al. 2025, ERCOT, EIA-930 2016-2024
 
@@ -158,15 +159,3 @@ def test_cli_headroom_on_raw_eia930_and_many_bas(tmp_path: Path, erco: pd.Series
     assert code == 2 and "no column 'PJM'" in err and "Traceback" not in err
 
 
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run ``mullet ARGS`` in this process (the exit-code contract of mullet.cli.main); returns (code, stdout, stderr)."""
-    from mullet.cli import main
-
-    capsys.readouterr()
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err

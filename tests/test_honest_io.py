@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mullet.cli import main
 from mullet.errors import DataError, PlausibilityWarning
 from mullet.runs import run_dispatch
+from mullet.testing import run_cli as _run
 
 ROOT = Path(__file__).parents[1]
 # the default site, asking for gaps to be refused (the bundled scenario fills the load zone's fall-back hour, noted)
@@ -25,16 +25,6 @@ def _scenario(tmp_path: Path, extra: str, name: str = "s.toml") -> Path:
     path = tmp_path / name
     path.write_text(DEFAULT.replace('end = "2023-12-31"', 'end = "2023-12-31"\n' + extra))
     return path
-
-
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_hashprice_gap_is_refused_unless_asked_then_noted(tmp_path: Path) -> None:

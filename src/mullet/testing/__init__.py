@@ -7,13 +7,14 @@ Use them to check your own solvers or scenarios against mullet's, e.g.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mullet.dispatch.inputs import SiteInputs
 
-__all__ = ["make_inputs", "site_inputs"]
+__all__ = ["make_inputs", "run_cli", "site_inputs"]
 
 
 def make_inputs(
@@ -128,3 +129,22 @@ def site_inputs(max_intervals: int = 24, max_fleets: int = 3, max_products: int 
         )
 
     return draw()
+
+
+def run_cli(args: list[str], capsys: Any) -> tuple[int, str, str]:
+    """Run ``mullet ARGS`` in this process under the exit-code contract of :func:`mullet.cli.main`.
+
+    ``capsys`` is pytest's capture fixture (output captured before the call is discarded). Returns
+    (exit code, stdout, stderr); the code is 0 on return, else the ``SystemExit`` code as the
+    interpreter would report it (an int as is, ``None`` 0, anything else 1).
+    """
+    from mullet.cli import main
+
+    capsys.readouterr()
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    out, err = capsys.readouterr()
+    return int(code), out, err
