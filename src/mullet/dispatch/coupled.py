@@ -72,8 +72,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-_BIG = 1e15
-"""Slope of the walls that keep the value function inside its domain [USD/MW per interval]."""
 _BATCH = 32
 """Paths per call of the batch kernel in :func:`coupled_values`."""
 
