@@ -14,6 +14,7 @@ Sources and licences of every bundled file: ``mullet.data.SOURCES`` and the READ
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -380,7 +381,13 @@ def load_asic_catalog() -> pd.DataFrame:
     Columns: ``manufacturer, model, hashrate_ths, power_w, efficiency_j_per_th,
     release_year`` (NaN where no source gives it), ``source``. Indexed by model name.
     Provenance of the newer rows is weak (see SOURCES.md); check before relying on them.
+    The bundled files are read once per process; each call returns its own copy.
     """
+    return _bundled_asic_catalog().copy()
+
+
+@functools.cache
+def _bundled_asic_catalog() -> pd.DataFrame:
     old = read_table(bundled_path("asic_miners_f2pool_2020snapshot.csv"))
     new = read_table(bundled_path("asic_miners_recent_thirdparty.csv"))
     cols = ["manufacturer", "model", "hashrate_ths", "power_w", "efficiency_j_per_th", "release_year", "source"]
